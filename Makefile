@@ -1,0 +1,33 @@
+# `make course` and `make test` build the environment first when it is missing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PROFILE ?=
+
+.PHONY: env course test lab bench clean-runs
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed (torch 2.14.1 wheels): run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+course: $(STAMP)
+	$(PY) -m ganutils course $(if $(PROFILE),--profile $(PROFILE))
+
+test: $(STAMP)
+	GANUTILS_OFFLINE=1 GANUTILS_PROFILE=smoke $(PY) -m pytest
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(PY) bench/bench_train_loop.py
+	$(PY) bench/bench_evalnet.py
+
+clean-runs:
+	rm -rf runs/

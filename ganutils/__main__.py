@@ -1,0 +1,56 @@
+"""Command line: ``python -m ganutils run|course|list ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import GanutilsError
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ganutils", description="Run the GAN course's notebooks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_run = sub.add_parser("run", help="execute one or more notebooks with papermill parameters")
+    p_run.add_argument("notebooks", nargs="+", help="number (02), name (02_first_gan_mnist) or part of a name")
+    p_run.add_argument("--profile", help="smoke | quick | full (default: $GANUTILS_PROFILE, else full with CUDA, quick without)")
+    p_run.add_argument("--out", required=True, help="output folder for executed notebooks, metrics.json and summary.md")
+    p_run.add_argument("-p", dest="params", action="append", default=[], metavar="NAME=VALUE[,VALUE...]",
+                       help="a notebook parameter; several comma-separated values run a sweep")
+    p_run.add_argument("--timeout", type=int, help="seconds per notebook before it is stopped")
+
+    p_course = sub.add_parser("course", help="execute every notebook into runs/<timestamp>/ (runs/latest links to it)")
+    p_course.add_argument("--profile")
+    p_course.add_argument("--out", help="output folder (default runs/<timestamp>)")
+    p_course.add_argument("--only", help="comma-separated notebooks to run instead of all")
+    p_course.add_argument("--timeout", type=int)
+
+    sub.add_parser("list", help="list the notebooks and their parameters")
+
+    args = parser.parse_args(argv)
+    from . import runner
+
+    try:
+        if args.command == "list":
+            for path in runner.list_notebooks():
+                params = ", ".join(runner.notebook_parameters(path))
+                print(f"{path.stem:28s} {runner.notebook_title(path)}\n{'':28s} parameters: {params}")
+            return 0
+        if args.command == "run":
+            results = runner.run(args.notebooks, out=args.out, profile=args.profile, params=args.params, timeout=args.timeout)
+        else:
+            only = [k for k in (args.only or "").split(",") if k.strip()] or None
+            results = runner.run_course(out=args.out, profile=args.profile, only=only, timeout=args.timeout)
+    except GanutilsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    failed = [r for r in results if r.status != "ok"]
+    if failed:
+        print(f"{len(failed)} of {len(results)} run(s) failed: {', '.join(r.name for r in failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

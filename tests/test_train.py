@@ -1,0 +1,166 @@
+import json
+import math
+
+import pytest
+import torch
+
+from ganutils import checkpoint, data, gan, nets, train
+from ganutils.config import GanutilsError
+
+
+def ring_gan(seed=0, **kw):
+    torch.manual_seed(seed)
+    G, D = nets.MLPGenerator(2, (2,), 32, 2), nets.MLPDiscriminator((2,), 32, 2)
+    return gan.GAN(G, D, z_dim=2, lr_g=1e-3, lr_d=1e-3, seed=seed, snapshot_size=50, **kw), data.DistributionSampler(data.ring(), 64, seed=seed)
+
+
+def params(model):
+    return torch.cat([p.detach().flatten() for p in list(model.G.parameters()) + list(model.D.parameters())])
+
+
+def test_training_is_deterministic():
+    a, sa = ring_gan()
+    ha = train.train(a, sa, steps=30, progress=False)
+    b, sb = ring_gan()
+    hb = train.train(b, sb, steps=30, progress=False)
+    assert torch.equal(params(a), params(b))
+    assert ha.losses == hb.losses and len(ha.steps) == 30
+
+
+def test_history_snapshots_and_losses():
+    m, s = ring_gan()
+    h = train.train(m, s, steps=20, snapshot_every=10, progress=False)
+    assert [step for step, _ in h.snapshots] == [10, 20]
+    assert h.snapshots[0][1].shape == (50, 2)
+    assert set(h.losses) == {"d_loss", "d_real", "d_fake", "g_loss"}
+    assert all(math.isfinite(v) for v in h["d_loss"])
+
+
+def test_interrupted_training_resumes_to_the_same_result(tmp_path):
+    straight, s1 = ring_gan()
+    h1 = train.train(straight, s1, steps=40, progress=False)
+
+    path = tmp_path / "ring.pt"
+    first, s2 = ring_gan()
+    train.train(first, s2, steps=20, checkpoint=path, progress=False)  # "interrupted" after 20 steps
+    torch.manual_seed(12345)  # the global RNG moves on in between; the checkpoint restores it
+    resumed, s3 = ring_gan(seed=7)  # fresh objects, even differently initialised
+    h3 = train.train(resumed, s3, steps=40, checkpoint=path, progress=False)
+    assert torch.equal(params(straight), params(resumed))
+    assert h3.steps == list(range(1, 41)) and h3.losses == h1.losses
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "c.pt"
+    checkpoint.save_atomic({"x": torch.ones(3)}, path)
+
+    def broken_save(obj, fh):
+        fh.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        checkpoint.save_atomic({"x": torch.zeros(3)}, path)
+    monkeypatch.undo()
+    assert torch.equal(checkpoint.load(path)["x"], torch.ones(3))  # the old checkpoint survived
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left
+
+
+def test_corrupt_or_mismatched_checkpoint_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(GanutilsError, match="unreadable .* delete it"):
+        checkpoint.load(bad)
+    m, s = ring_gan()
+    path = tmp_path / "ring.pt"
+    train.train(m, s, steps=2, checkpoint=path, progress=False)
+    G, D = nets.MLPGenerator(2, (2,), 16, 2), nets.MLPDiscriminator((2,), 16, 2)
+    other = gan.GAN(G, D, z_dim=2)
+    with pytest.raises(GanutilsError, match="does not fit this model"):
+        train.train(other, s, steps=4, checkpoint=path, progress=False)
+
+
+class Exploding:
+    """A model whose loss turns NaN at step ``bad_step``."""
+
+    def __init__(self, bad_step):
+        self.w, self.calls, self.bad_step = torch.zeros(1), 0, bad_step
+
+    def step(self, sample):
+        self.calls += 1
+        self.w += 1
+        return {"loss": torch.tensor(float("nan") if self.calls >= self.bad_step else 1.0)}
+
+    def state_dict(self):
+        return {"w": self.w.clone(), "calls": self.calls}
+
+    def load_state_dict(self, state):
+        self.w, self.calls = state["w"].clone(), state["calls"]
+
+
+def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):
+    path = tmp_path / "m.pt"
+    with pytest.raises(train.TrainingDiverged, match=r"loss became nan at step 5.*last good checkpoint .*step 4.*lower the learning rate"):
+        train.train(Exploding(bad_step=5), lambda: None, steps=10, checkpoint=path, checkpoint_every=2, progress=False)
+    assert checkpoint.load(path)["step"] == 4
+    with pytest.raises(train.TrainingDiverged, match=r"step 2; training stopped and no checkpoint was kept"):
+        train.train(Exploding(bad_step=2), lambda: None, steps=10, progress=False)
+
+
+def test_steps_must_be_positive():
+    m, s = ring_gan()
+    with pytest.raises(GanutilsError, match="steps must be a positive whole number"):
+        train.train(m, s, steps=0)
+    with pytest.raises(GanutilsError, match="steps must be a positive whole number"):
+        train.train(m, s, steps=-3)
+
+
+def test_gradient_penalty_with_batchnorm_critic_warns():
+    G, D = nets.DCGANGenerator(8, 8), nets.DCGANDiscriminator(8, norm="batch")
+    with pytest.warns(UserWarning, match="BatchNorm"):
+        gan.GAN(G, D, z_dim=8, loss="wasserstein", gp_weight=10)
+
+
+def test_wgan_gp_step_and_clipping_run():
+    m, s = ring_gan(loss="wasserstein", gp_weight=10, n_critic=2, betas=(0.0, 0.9))
+    out = m.step(s)
+    assert "gp" in out and out["gp"].item() >= 0
+    m2, s2 = ring_gan(loss="wasserstein", clip_value=0.01, optimizer="rmsprop")
+    m2.step(s2)
+    assert max(p.abs().max().item() for p in m2.D.parameters()) <= 0.01
+
+
+class CondG(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb, self.net = torch.nn.Embedding(3, 4), nets.mlp(6, 2, 16, 1)
+
+    def forward(self, z, y):
+        return self.net(torch.cat([z, self.emb(y)], 1))
+
+
+class CondD(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb, self.net = torch.nn.Embedding(3, 4), nets.mlp(6, 1, 16, 1)
+
+    def forward(self, x, y):
+        return self.net(torch.cat([x, self.emb(y)], 1)).squeeze(1)
+
+
+def test_conditional_gan_passes_labels_to_both_networks():
+    x, y = torch.randn(60, 2), torch.arange(60) % 3
+    m = gan.GAN(CondG(), CondD(), z_dim=2)
+    m.fixed_z, m.fixed_cond = m.fixed_z[:6], (torch.arange(6) % 3,)
+    h = train.train(m, data.TensorSampler(x, y, batch_size=12), steps=3, snapshot_every=3, progress=False)
+    assert h.snapshots[0][1].shape == (6, 2)
+    assert m.generate(5, torch.tensor([0, 1, 2, 0, 1])).shape == (5, 2)
+
+
+def test_history_round_trip_through_a_weights_only_checkpoint(tmp_path):
+    m, s = ring_gan()
+    h = train.train(m, s, steps=6, snapshot_every=3, progress=False)
+    checkpoint.save_atomic({"h": h.state_dict()}, tmp_path / "h.pt")
+    back = train.History.from_state_dict(checkpoint.load(tmp_path / "h.pt")["h"])
+    assert back.losses == h.losses and torch.equal(back.snapshots[1][1], h.snapshots[1][1])
+    json.dumps(back.losses)
