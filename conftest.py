@@ -10,4 +10,5 @@ matplotlib.use("Agg")  # this process only; notebook kernels keep the inline bac
 os.environ.setdefault("GANUTILS_OFFLINE", "1")
 os.environ.setdefault("GANUTILS_PROFILE", "smoke")
 os.environ.setdefault("GANUTILS_PROGRESS", "0")
+os.environ.setdefault("GANUTILS_STATIC", "1")  # executed notebooks render widgets' content as plain text
 os.environ["GANUTILS_RUN_DIR"] = tempfile.mkdtemp(prefix="ganutils-test-run-")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m ganutils run|course|list ...``."""
+"""Command line: ``python -m ganutils run|course|list|quiz ...``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,22 @@ def main(argv=None) -> int:
 
     sub.add_parser("list", help="list the notebooks and their parameters")
 
+    p_quiz = sub.add_parser("quiz", help="interview quiz over the question bank in the terminal (Enter reveals, y/n scores)")
+    p_quiz.add_argument("--topic", help="only this topic (e.g. gan-basics, wgan, vae); default: all topics")
+    p_quiz.add_argument("--lang", default="en", help="language of the questions: en or zh (answers are in English)")
+    p_quiz.add_argument("-n", type=int, default=10, help="number of questions (default 10)")
+    p_quiz.add_argument("--seed", type=int, help="shuffle seed, to repeat a quiz (default: a new random order)")
+
     args = parser.parse_args(argv)
+    if args.command == "quiz":
+        from . import quiz
+
+        try:
+            quiz.run_terminal(topic=args.topic, lang=args.lang, n=args.n, seed=args.seed)
+        except GanutilsError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return 0
     from . import runner
 
     try:

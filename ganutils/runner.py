@@ -208,7 +208,7 @@ def execute(path: Path, out: Path, params: dict, profile: str, timeout: int) -> 
         "--execution-timeout", str(timeout), "--start-timeout", "120", "--no-progress-bar",
     ]
     env = dict(os.environ, **{METRICS_ENV: str(metrics_file), RUN_DIR_ENV: str(out), "GANUTILS_PROFILE": profile,
-                              "GANUTILS_PROGRESS": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+                              "GANUTILS_PROGRESS": "0", "GANUTILS_STATIC": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")  # the kernel is this environment's
     tic = time.perf_counter()
     with open(log_file, "w") as log:

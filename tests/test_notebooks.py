@@ -42,6 +42,9 @@ def test_ends_with_an_interview_checkpoint(path):
     headings = [line for c in nb["cells"] if c["cell_type"] == "markdown" for line in "".join(c["source"]).splitlines()
                 if line.startswith("## ")]
     assert headings and "Interview checkpoint" in headings[-1], f"{path.name}: the last section must be the interview checkpoint"
+    last_code = [c for c in nb["cells"] if c["cell_type"] == "code"][-1]
+    assert f'gu.interview.checkpoint("{path.stem}"' in "".join(last_code["source"]), \
+        f"{path.name}: the last code cell must be gu.interview.checkpoint(\"{path.stem}\")"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
