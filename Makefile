@@ -28,6 +28,10 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_train_loop.py
 	$(PY) bench/bench_evalnet.py
+	$(PY) bench/bench_toy.py
+	$(PY) bench/bench_wgan.py
+	$(PY) bench/bench_vae.py
+	$(PY) bench/bench_pix2pix.py
 
 clean-runs:
 	rm -rf runs/

@@ -122,6 +122,10 @@ class GAN:
         else:  # WGAN's Algorithm 1 draws fresh noise for the generator update
             with torch.no_grad():
                 fake = self.G(self.sample_z(len(real)), *cond)
+        return self.update_d(real, fake, *cond)
+
+    def update_d(self, real: torch.Tensor, fake: torch.Tensor, *cond) -> dict[str, torch.Tensor]:
+        """One optimiser step of D on a real and a (detached) fake batch: loss, penalty, clipping."""
         real_out, fake_out = self.D(real, *cond), self.D(fake, *cond)
         loss = self.loss.d(real_out, fake_out, self.real_label, self.fake_label)
         out = {"d_loss": loss.detach(), "d_real": real_out.detach().mean(), "d_fake": fake_out.detach().mean()}

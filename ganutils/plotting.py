@@ -48,6 +48,16 @@ def plot_losses(history, names=None, ax=None, window: int | None = None, title: 
     return ax
 
 
+def square_panel(ax, title: str | None = None):
+    """Equal axes, no ticks, a small title: the look of every 2-D panel (samples, critics)."""
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
 def plot_samples_2d(samples: torch.Tensor, dist=None, ax=None, title: str | None = None, lim: float | None = None, s: float = 2):
     """Generated 2-D samples over the true density's contours (and its mode centres)."""
     ax = ax or plt.subplots(figsize=(3.2, 3.2))[1]
@@ -63,12 +73,7 @@ def plot_samples_2d(samples: torch.Tensor, dist=None, ax=None, title: str | None
     if lim:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=9)
-    return ax
+    return square_panel(ax, title)
 
 
 def plot_snapshots_2d(history, dist=None, max_panels: int = 6, title: str | None = None):
