@@ -11,6 +11,8 @@ generator updates); a method changes only what its name says. Notebook 03 and
 
 from __future__ import annotations
 
+import atexit
+
 import time
 from dataclasses import dataclass, field
 
@@ -162,8 +164,17 @@ def _pool(workers: int):
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
+        if not _POOLS:
+            atexit.register(shutdown_pools)
         _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
     return _POOLS[workers]
+
+
+def shutdown_pools() -> None:
+    """Stop the worker processes (also run at exit, so that they never outlive their parent's teardown)."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _init_worker() -> None:

@@ -95,3 +95,5 @@ def test_two_worker_processes_give_the_same_results_as_one():
     parallel = tb.run_jobs(jobs, workers=2, verbose=False)
     assert [(r.seed, r.metrics) for r in serial] == [(r.seed, r.metrics) for r in parallel]
     assert all(torch.equal(a.samples, b.samples) for a, b in zip(serial, parallel))
+    tb.shutdown_pools()  # the worker processes stop with their pool (also registered to run at exit)
+    assert not tb._POOLS
