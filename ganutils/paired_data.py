@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .config import GanutilsError, check_positive_int
 from .sharpness import mean_abs_laplacian
