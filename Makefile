@@ -20,6 +20,7 @@ course: $(STAMP)
 	$(PY) -m ganutils course $(if $(PROFILE),--profile $(PROFILE))
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	GANUTILS_OFFLINE=1 GANUTILS_PROFILE=smoke $(PY) -m pytest
 
 lab: $(STAMP)

@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from ganutils.data import load_mnist
-from ganutils.evalnet import features, load_evalnet
-from ganutils.image_metrics import frechet_distance, frechet_distance_from_features, precision_recall_from_features
+from ganutils.metrics import frechet_distance, frechet_distance_from_features, precision_recall_from_features
+from ganutils.metrics.evalnet import features, load_evalnet
 
 
 def median_seconds(fn, repeats: int, warmup: int) -> float:

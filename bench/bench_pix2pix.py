@@ -1,4 +1,4 @@
-"""Milliseconds per pix2pix training step for each loss mode at notebook 07's settings (32x32, width 16, batch 8).
+"""Milliseconds per pix2pix training step for each loss mode at notebook 08's settings (32x32, width 16, batch 8).
 
 Reports wall time and process CPU time per step (median of rounds): on a shared machine the CPU
 time with one thread is the better estimate of the unloaded cost. Use it to budget the notebook's
@@ -16,7 +16,8 @@ import time
 
 import torch
 
-from ganutils import paired_data, pix2pix
+from ganutils.data import paired as paired_data
+from ganutils.training import pix2pix
 
 
 def time_steps(model, sampler, steps: int) -> tuple[float, float]:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import torch
 
-from ganutils import data, toy_benchmark
+from ganutils import data
+from ganutils.experiments import toy_benchmark
 
 
 def steps_per_second(method: str, dist, *, steps: int, warmup: int, repeats: int, batch_size: int, **setup) -> float:

@@ -2,7 +2,7 @@
 
 Same model, same batch size, same process; the two loops alternate in rounds so that load
 from other processes hits both alike, and the median of the rounds is reported. The shared
-loop (``ganutils.train.train`` + ``ganutils.gan.GAN``) adds history, NaN guard, progress
+loop (``ganutils.training.train`` + ``ganutils.training.GAN``) adds history, NaN guard, progress
 bookkeeping and RNG ownership; it must not be slower than 0.95x the plain loop.
 
     .venv/bin/python bench/bench_train_loop.py [--steps 30] [--rounds 5] [--width 32] [--json out.json]
@@ -18,7 +18,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from ganutils import data, gan, nets, train
+from ganutils import data, nets
+from ganutils.training import gan
+from ganutils.training import loop as train
 
 
 def plain_loop(G, D, opt_g, opt_d, images, steps, batch_size, z_dim, device):

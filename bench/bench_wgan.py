@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from ganutils import data, wgan
+from ganutils import data
+from ganutils.experiments import wgan_probes as wgan
 
 
 def median_ms(model, sample, iterations: int, repeats: int) -> tuple[float, float]:

@@ -36,7 +36,7 @@ def main(argv=None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "quiz":
-        from . import quiz
+        from .course import quiz
 
         try:
             quiz.run_terminal(topic=args.topic, lang=args.lang, n=args.n, seed=args.seed)
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
         return 0
-    from . import runner
+    from .course import runner
 
     try:
         if args.command == "list":
@@ -60,11 +60,18 @@ def main(argv=None) -> int:
     except GanutilsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    print(verdict(results, args.command))
+    return 1 if any(r.status != "ok" for r in results) else 0
+
+
+def verdict(results, command: str) -> str:
+    """One line: every run ok, or which failed and where their logs are."""
     failed = [r for r in results if r.status != "ok"]
-    if failed:
-        print(f"{len(failed)} of {len(results)} run(s) failed: {', '.join(r.name for r in failed)}", file=sys.stderr)
-        return 1
-    return 0
+    what = "notebook" if command == "course" else "run"
+    if not failed:
+        return f"{command}: all {len(results)} {what}(s) ok"
+    logs = "; ".join(f"{r.name} {r.status} (log: {r.log})" for r in failed)
+    return f"{command}: {len(failed)} of {len(results)} {what}(s) FAILED: {logs}"
 
 
 if __name__ == "__main__":

@@ -7,16 +7,25 @@ import numpy as np
 import torch
 from torchvision.utils import make_grid
 
-
-def to_unit(images: torch.Tensor) -> torch.Tensor:
-    """[-1, 1] -> [0, 1] (images already in [0, 1] pass through)."""
-    images = images.detach().float().cpu()
-    return (images + 1) / 2 if images.min() < 0 else images
+from .config import GanutilsError
+from .latent import normal_quantile_grid
 
 
-def image_grid(images: torch.Tensor, nrow: int = 8, ax=None, title: str | None = None, max_images: int = 64):
-    """Show up to ``max_images`` images (N, C, H, W) in [-1, 1] or [0, 1] as one grid."""
-    grid = make_grid(to_unit(images[:max_images]).clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
+SCALES = ("tanh", "unit")
+
+
+def to_unit(images: torch.Tensor, scale: str = "tanh") -> torch.Tensor:
+    """Images in ``scale`` ("tanh": [-1, 1], the GANs'; "unit": [0, 1], the VAE's) mapped to [0, 1] for display."""
+    if scale not in SCALES:
+        raise GanutilsError(f"unknown pixel scale {scale!r}: use 'tanh' for images in [-1, 1] or 'unit' for [0, 1]")
+    images = torch.as_tensor(images).detach().float().cpu()
+    return (images + 1) / 2 if scale == "tanh" else images
+
+
+def image_grid(images: torch.Tensor, nrow: int = 8, ax=None, title: str | None = None, max_images: int = 64,
+               scale: str = "tanh"):
+    """Show up to ``max_images`` images (N, C, H, W) as one grid; ``scale`` says their range ("tanh" [-1, 1], "unit" [0, 1])."""
+    grid = make_grid(to_unit(images[:max_images], scale).clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
     ax = ax or plt.subplots(figsize=(nrow * 0.6, (min(len(images), max_images) + nrow - 1) // nrow * 0.6))[1]
     ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray" if grid.shape[0] == 1 else None, interpolation="nearest")
     ax.set_axis_off()
@@ -90,13 +99,59 @@ def plot_snapshots_2d(history, dist=None, max_panels: int = 6, title: str | None
     return fig
 
 
-def image_snapshots(history, n: int = 16, max_panels: int = 5, nrow: int = 4):
+def image_snapshots(history, n: int = 16, max_panels: int = 5, nrow: int = 4, scale: str = "tanh"):
     """Image snapshots over time, one grid per panel."""
     snaps = history.snapshots
     if len(snaps) > max_panels:
         snaps = [snaps[int(i)] for i in np.linspace(0, len(snaps) - 1, max_panels)]
     fig, axes = plt.subplots(1, len(snaps), figsize=(2.2 * len(snaps), 2.4), squeeze=False)
     for ax, (step, images) in zip(axes[0], snaps):
-        image_grid(images[:n], nrow=nrow, ax=ax, title=f"step {step}")
+        image_grid(images[:n], nrow=nrow, ax=ax, title=f"step {step}", scale=scale)
     fig.tight_layout()
     return fig
+
+
+def plot_rows(rows: dict, n: int = 8, cell: float = 0.9, scale: str = "tanh"):
+    """One labelled row of ``n`` images per entry of ``rows`` (name -> (N, C, H, W) in [-1, 1])."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), 1, figsize=(n * cell, len(rows) * cell * 1.05), squeeze=False)
+    for ax, (name, images) in zip(axes[:, 0], rows.items()):
+        image_grid(images[:n], nrow=n, ax=ax, scale=scale)
+        ax.text(-0.01, 0.5, name, transform=ax.transAxes, ha="right", va="center", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_latent_map(vae, n: int = 15, ax=None, title: str | None = None):
+    """Decode a quantile grid of a 2-D latent space into one image (the classic VAE 'manifold' figure)."""
+    if vae.z_dim != 2:
+        raise GanutilsError(f"the latent map needs a 2-D latent space, this VAE has z_dim={vae.z_dim}: train one with z_dim=2")
+    z = normal_quantile_grid(n)
+    images = vae.decode(z).view(n, n, 28, 28).permute(0, 2, 1, 3).reshape(n * 28, n * 28)
+    ax = ax or plt.subplots(figsize=(6, 6))[1]
+    q = z[:n, 0]
+    ax.imshow(images.numpy(), cmap="gray", extent=(-0.5, n - 0.5, -0.5, n - 0.5))
+    ticks = [0, n // 2, n - 1]
+    ax.set_xticks(ticks, [f"{q[i]:.2f}" for i in ticks])
+    ax.set_yticks(ticks, [f"{q[i]:.2f}" for i in ticks])
+    ax.set_xlabel("$z_1$ (N(0,1) quantiles 0.05 ... 0.95)")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_latent_scatter(mu: torch.Tensor, labels: torch.Tensor, ax=None, title: str | None = None, s: float = 4):
+    """Posterior means of held-out digits in a 2-D latent space, coloured by digit class."""
+    if mu.dim() != 2 or mu.shape[1] != 2 or len(mu) != len(labels):
+        raise GanutilsError(f"plot_latent_scatter needs means (N, 2) and N labels, got {tuple(mu.shape)} and {len(labels)} labels")
+    ax = ax or plt.subplots(figsize=(5, 5))[1]
+    points = ax.scatter(mu[:, 0].numpy(), mu[:, 1].numpy(), c=labels.numpy(), cmap="tab10", s=s, vmin=-0.5, vmax=9.5)
+    ax.figure.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    ax.set_xlabel("$\\mu_1(x)$")
+    ax.set_ylabel("$\\mu_2(x)$")
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,7 +1,7 @@
-"""The latent explorer in a real browser: JupyterLab on localhost, headless Chromium, notebook 06, one slider.
+"""The latent explorer in a real browser: JupyterLab on localhost, headless Chromium, notebook 07, one slider.
 
 The test starts JupyterLab on 127.0.0.1 (a free port, a random token) in the smoke profile with
-widgets live (no $GANUTILS_STATIC), opens a copy of notebook 06 in Debian's Chromium driven by
+widgets live (no $GANUTILS_STATIC), opens a copy of notebook 07 in Debian's Chromium driven by
 Playwright, runs all cells, drags the explorer's first direction slider, and checks that the
 rendered image changed (screenshot pixels of the image element differ).
 
@@ -32,12 +32,12 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO / "notebooks" / "06_conditional_gan.ipynb"
+NOTEBOOK = REPO / "notebooks" / "07_conditional_gan.ipynb"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
 SERVER_START_S = 90
-RUN_ALL_S = 240  # the smoke profile of notebook 06 takes well under a minute on 2 idle cores
+RUN_ALL_S = 240  # the smoke profile of notebook 07 takes well under a minute on 2 idle cores
 
 
 def _required() -> bool:
@@ -58,7 +58,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def lab(tmp_path):
-    """A JupyterLab server over a temporary copy of notebook 06; yields (base url, token, log path)."""
+    """A JupyterLab server over a temporary copy of notebook 07; yields (base url, token, log path)."""
     if not CHROMIUM.exists():
         _skip_or_fail(f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install -y chromium` to run this test")
     try:
@@ -143,7 +143,7 @@ def _wait(page, predicate, timeout_s: float, what: str, log: Path):
     while True:
         state = page.evaluate(NOTEBOOK_STATE_JS)
         if state.get("errors"):
-            pytest.fail(f"a cell of notebook 06 failed in JupyterLab: {state['errors'][0]}")
+            pytest.fail(f"a cell of notebook 07 failed in JupyterLab: {state['errors'][0]}")
         if predicate(state):
             return state
         if time.monotonic() > deadline:
@@ -164,7 +164,7 @@ def test_moving_an_explorer_slider_changes_the_rendered_image(lab):
             _wait(page, lambda s: s["ready"] and s["kernel"] == "idle", SERVER_START_S, "the notebook and its kernel", log)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             state = _wait(page, lambda s: s["executed"] == s["n"] and s["kernel"] == "idle", RUN_ALL_S,
-                          "notebook 06 to run all cells", log)
+                          "notebook 07 to run all cells", log)
             assert state["n"] > 10
 
             image = page.locator("img.ganutils-explorer-image").first

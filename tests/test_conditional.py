@@ -4,9 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from ganutils import conditional as C
-from ganutils import data, gan, train
+from ganutils import data
 from ganutils.config import GanutilsError
+from ganutils.metrics import conditional as CM
+from ganutils.nets import conditional as C
+from ganutils.training import gan
+from ganutils.training import loop as train
 
 ARCHS = ("dcgan", "mlp")
 MODES = ("concat", "projection")
@@ -82,7 +85,7 @@ def test_projection_is_psi_of_phi_plus_embedding_dot_phi(arch):
 def test_the_shared_gan_step_trains_them_with_labels_and_class_snapshots(mode):
     G, D = small("dcgan", mode)
     m = gan.GAN(G, D, z_dim=8, snapshot_size=20)
-    m.fixed_z, m.fixed_cond = m.fixed_z[:20], (C.class_grid_labels(10, 2),)
+    m.fixed_z, m.fixed_cond = m.fixed_z[:20], (CM.class_grid_labels(10, 2),)
     x, y = torch.rand(40, 1, 28, 28) * 2 - 1, torch.arange(40) % 10
     before = [p.detach().clone() for p in list(G.embed.parameters()) + list(D.embed.parameters())]
     h = train.train(m, data.TensorSampler(x, y, batch_size=10), steps=3, snapshot_every=3, progress=False)
@@ -92,7 +95,7 @@ def test_the_shared_gan_step_trains_them_with_labels_and_class_snapshots(mode):
 
 
 def test_class_grid_labels():
-    assert C.class_grid_labels(3, 2).tolist() == [0, 0, 1, 1, 2, 2]
+    assert CM.class_grid_labels(3, 2).tolist() == [0, 0, 1, 1, 2, 2]
 
 
 @pytest.mark.parametrize("labels, match", [
@@ -122,19 +125,19 @@ def test_bad_mode_and_arch():
 def test_generate_per_class_is_reproducible_and_restores_train_mode():
     G, _ = small()
     G.train()
-    x1, y1 = C.generate_per_class(G, 3, z_dim=8, seed=5)
-    x2, _ = C.generate_per_class(G, 3, z_dim=8, seed=5)
-    x3, _ = C.generate_per_class(G, 3, z_dim=8, seed=6)
-    assert x1.shape == (30, 1, 28, 28) and y1.tolist() == C.class_grid_labels(10, 3).tolist()
+    x1, y1 = CM.generate_per_class(G, 3, z_dim=8, seed=5)
+    x2, _ = CM.generate_per_class(G, 3, z_dim=8, seed=5)
+    x3, _ = CM.generate_per_class(G, 3, z_dim=8, seed=6)
+    assert x1.shape == (30, 1, 28, 28) and y1.tolist() == CM.class_grid_labels(10, 3).tolist()
     assert torch.equal(x1, x2) and not torch.equal(x1, x3)
     assert G.training
 
 
 def test_label_accuracy_of_real_digits_and_of_wrong_labels(held_out):
-    good = C.label_accuracy(held_out.images, held_out.labels)
+    good = CM.label_accuracy(held_out.images, held_out.labels)
     assert good["accuracy"] > 0.97 and min(good["per_class"]) > 0.9
     assert sum(map(sum, good["confusion"])) == len(held_out)
-    wrong = C.label_accuracy(held_out.images, (held_out.labels + 1) % 10)
+    wrong = CM.label_accuracy(held_out.images, (held_out.labels + 1) % 10)
     assert wrong["accuracy"] < 0.05
 
 
@@ -142,16 +145,16 @@ def test_a_perfect_conditional_generator_scores_like_real_data(held_out):
     G = RealDigitStub(held_out.images, held_out.labels)
     keep = torch.randperm(len(held_out), generator=torch.Generator().manual_seed(0))[:300]  # the split is sorted by class
     real, real_labels = held_out.images[keep], held_out.labels[keep]
-    r1 = C.evaluate_conditional(G, z_dim=8, real_images=real, real_labels=real_labels, n_per_class=30)
+    r1 = CM.evaluate_conditional(G, z_dim=8, real_images=real, real_labels=real_labels, n_per_class=30)
     assert r1["label_accuracy"] > 0.97 and len(r1["per_class_accuracy"]) == 10
     assert r1["fd"] < 80 and r1["coverage"] == 10
-    again = C.intra_class_fd(*C.generate_per_class(G, 30, z_dim=8), real, real_labels)
+    again = CM.intra_class_fd(*CM.generate_per_class(G, 30, z_dim=8), real, real_labels)
     assert again == r1["intra_fd"], "fixed seeds give the same metrics"
     noise = torch.rand(300, 1, 28, 28) * 2 - 1
-    intra_noise = C.intra_class_fd(noise, torch.arange(300) % 10, real, real_labels)
+    intra_noise = CM.intra_class_fd(noise, torch.arange(300) % 10, real, real_labels)
     assert max(r1["intra_fd"]) < min(intra_noise)
 
 
 def test_intra_class_fd_needs_two_images_per_class(held_out):
     with pytest.raises(GanutilsError, match="class 0 has 1 generated"):
-        C.intra_class_fd(held_out.images[:3], torch.tensor([0, 1, 1]), held_out.images, held_out.labels, n_classes=2)
+        CM.intra_class_fd(held_out.images[:3], torch.tensor([0, 1, 1]), held_out.images, held_out.labels, n_classes=2)

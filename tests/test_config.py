@@ -2,7 +2,8 @@ import pytest
 import torch
 
 import ganutils as gu
-from ganutils.config import GanutilsError, check_positive_int, resolve_device, resolve_profile
+from ganutils.config import GanutilsError, check_positive_int, resolve_device
+from ganutils.course.profiles import resolve_profile
 
 
 def test_profile_precedence(monkeypatch):

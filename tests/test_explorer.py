@@ -7,9 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from ganutils import conditional, data, gan, vae
-from ganutils import explorer as E
+from ganutils import data, latent
 from ganutils.config import GanutilsError
+from ganutils.course import explorer as E
+from ganutils.nets import conditional
+from ganutils.training import gan, vae
 
 Z = 8
 
@@ -54,39 +56,39 @@ def test_slerp_endpoints_and_norm_on_the_sphere():
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(64, generator=g), torch.randn(64, generator=g)
     b = b * a.norm() / b.norm()  # equal norms: slerp stays on that sphere
-    assert torch.allclose(E.slerp(a, b, 0.0), a, atol=1e-5) and torch.allclose(E.slerp(a, b, 1.0), b, atol=1e-5)
+    assert torch.allclose(latent.slerp(a, b, 0.0), a, atol=1e-5) and torch.allclose(latent.slerp(a, b, 1.0), b, atol=1e-5)
     for t in np.linspace(0, 1, 11):
-        assert E.slerp(a, b, t).norm().item() == pytest.approx(a.norm().item(), rel=1e-5)
+        assert latent.slerp(a, b, t).norm().item() == pytest.approx(a.norm().item(), rel=1e-5)
     omega = math.acos(float(a @ b / (a.norm() * b.norm())))
-    mid = E.slerp(a, b, 0.3)
+    mid = latent.slerp(a, b, 0.3)
     assert math.acos(float(mid @ a / (mid.norm() * a.norm()))) == pytest.approx(0.3 * omega, rel=1e-4)
 
 
 def test_lerp_midpoint_leaves_the_shell_and_slerp_does_not():
     a, b = torch.zeros(100), torch.zeros(100)
     a[0], b[1] = 10.0, 10.0  # orthogonal, equal norms
-    assert E.lerp(a, b, 0.5).norm().item() == pytest.approx(10 / math.sqrt(2), rel=1e-6)
-    assert E.slerp(a, b, 0.5).norm().item() == pytest.approx(10.0, rel=1e-6)
+    assert latent.lerp(a, b, 0.5).norm().item() == pytest.approx(10 / math.sqrt(2), rel=1e-6)
+    assert latent.slerp(a, b, 0.5).norm().item() == pytest.approx(10.0, rel=1e-6)
 
 
 def test_slerp_batched_rows_and_parallel_fallback():
     a = torch.randn(5, 16)
     b = torch.randn(5, 16)
-    out = E.slerp(a, b, 0.25)
+    out = latent.slerp(a, b, 0.25)
     assert out.shape == (5, 16)
-    assert torch.allclose(out[2], E.slerp(a[2], b[2], 0.25), atol=1e-6)
-    assert torch.allclose(E.slerp(a[0], 2 * a[0], 0.5), E.lerp(a[0], 2 * a[0], 0.5), atol=1e-5)  # parallel: lerp
+    assert torch.allclose(out[2], latent.slerp(a[2], b[2], 0.25), atol=1e-6)
+    assert torch.allclose(latent.slerp(a[0], 2 * a[0], 0.5), latent.lerp(a[0], 2 * a[0], 0.5), atol=1e-5)  # parallel: lerp
 
 
 @pytest.mark.parametrize("t", [-0.1, 1.5, "x", None])
 def test_interpolation_position_is_checked(t):
     with pytest.raises(GanutilsError, match=r"\[0, 1\]"):
-        E.slerp(torch.ones(3), torch.ones(3), t)
+        latent.slerp(torch.ones(3), torch.ones(3), t)
 
 
 def test_slerp_shape_mismatch():
     with pytest.raises(GanutilsError, match="same shape"):
-        E.slerp(torch.ones(3), torch.ones(4), 0.5)
+        latent.slerp(torch.ones(3), torch.ones(4), 0.5)
 
 
 # ----------------------------------------------------------------------------- the API
@@ -231,33 +233,33 @@ def test_attribute_direction_recovers_a_linear_attribute():
     z = torch.randn(500, Z, generator=g)
     w = torch.randn(Z, generator=g)
     y = z @ w + 0.1 * torch.randn(500, generator=g)
-    d = E.attribute_direction(z, y)
+    d = latent.attribute_direction(z, y)
     assert float(d @ torch.nn.functional.normalize(w, dim=0)) > 0.99
-    assert E.r_squared(z @ d, y) > 0.95 and E.r_squared(z[:, 0], y) < E.r_squared(z @ d, y)
+    assert latent.r_squared(z @ d, y) > 0.95 and latent.r_squared(z[:, 0], y) < latent.r_squared(z @ d, y)
     with pytest.raises(GanutilsError, match="N values"):
-        E.attribute_direction(z, y[:10])
+        latent.attribute_direction(z, y[:10])
 
 
 def test_ink_measures_brightness():
     x = -torch.ones(2, 1, 28, 28)
     x[1, :, :14] = 1
-    assert E.ink(x).tolist() == pytest.approx([0.0, 0.5])
-    assert E.ink((x + 1) / 2, scale="unit").tolist() == pytest.approx([0.0, 0.5])
+    assert latent.ink(x).tolist() == pytest.approx([0.0, 0.5])
+    assert latent.ink((x + 1) / 2, scale="unit").tolist() == pytest.approx([0.0, 0.5])
 
 
 def test_record_and_ablate_channels():
     conv = nn.Conv2d(1, 4, 3, padding=1)
     net = nn.Sequential(conv, nn.ReLU())
     x = torch.randn(2, 1, 5, 5)
-    with E.record_activations(conv) as acts:
+    with latent.record_activations(conv) as acts:
         net(x)
     assert len(acts) == 1 and acts[0].shape == (2, 4, 5, 5)
-    with E.ablate_channels(conv, [1, 3]):
+    with latent.ablate_channels(conv, [1, 3]):
         out = net(x)
     assert (out[:, [1, 3]] == 0).all() and torch.equal(out[:, [0, 2]], net(x)[:, [0, 2]])
     assert not (net(x)[:, 1] == 0).all(), "the edit ends with the block"
     with pytest.raises(GanutilsError, match="cannot zero channels"):
-        with E.ablate_channels(conv, [9]):
+        with latent.ablate_channels(conv, [9]):
             net(x)
 
 

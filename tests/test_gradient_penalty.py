@@ -2,8 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganutils import gradient_penalty as gp
 from ganutils import nets
+from ganutils.losses import gradient_penalty as gp
+from ganutils.losses.weight_clipping import clip_weights
 
 
 def test_zero_gradients_give_lambda():
@@ -64,5 +65,5 @@ def test_interpolates_lie_between_real_and_fake():
 
 def test_clip_weights():
     d = nets.MLPDiscriminator((2,), 16, 2)
-    gp.clip_weights(d, 0.01)
+    clip_weights(d, 0.01)
     assert max(p.abs().max().item() for p in d.parameters()) <= 0.01

@@ -6,16 +6,16 @@ import torch
 
 from ganutils.config import GanutilsError
 from ganutils.data import load_mnist
-from ganutils.evalnet import classify, features
-from ganutils.image_metrics import (
+from ganutils.metrics import (
     digit_coverage,
     evaluate_images,
     frechet_distance,
     frechet_distance_from_features,
-    knn_radii,
     precision_recall,
     precision_recall_from_features,
 )
+from ganutils.metrics.evalnet import classify, features
+from ganutils.metrics.precision_recall import knn_radii
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,22 @@ import nbformat
 import pytest
 import yaml
 
-from ganutils import interview
-from ganutils.config import GanutilsError
+from ganutils.config import GanutilsError, checkout_dir
+from ganutils.course import bank as qbank
+from ganutils.course import coverage
+from ganutils.course import interview
+
+REPO_DIR = checkout_dir()
+NOTEBOOKS_DIR = REPO_DIR / "notebooks"
+SEEDS_DIR = REPO_DIR.parent / "shared" / "seeds"  # the source material, beside the repository in this workspace
+COVERAGE_PATH = REPO_DIR / "docs" / "question_coverage.md"
 
 
 @pytest.fixture(scope="module")
 def shipped():
     """Fresh copies of the two bank files, straight from disk."""
-    bank = yaml.safe_load(interview.BANK_PATH.read_text(encoding="utf-8"))
-    index = yaml.safe_load(interview.SEED_INDEX_PATH.read_text(encoding="utf-8"))
+    bank = [e for p in sorted(qbank.QUESTIONS_DIR.glob("*.yaml")) for e in yaml.safe_load(p.read_text(encoding="utf-8"))]
+    index = yaml.safe_load(qbank.SEED_INDEX_PATH.read_text(encoding="utf-8"))
     return bank, index
 
 
@@ -30,10 +37,10 @@ def entry(bank, qid):
 
 def test_the_shipped_bank_validates_and_loads(shipped):
     bank, index = shipped
-    interview.validate_bank(bank, index)
-    interview.validate_bank()  # the default: both shipped files
-    assert len(interview.load_bank()) == len(bank) >= 60
-    assert len(interview.load_seed_index()) == len(index)
+    qbank.validate_bank(bank, index)
+    qbank.validate_bank()  # the default: both shipped files
+    assert len(qbank.load_bank()) == len(bank) >= 60
+    assert len(qbank.load_seed_index()) == len(index)
 
 
 def _drop(field):
@@ -77,7 +84,7 @@ BROKEN = {
     "bad source": (_set("gan-core-idea", "source", "web"), r"'gan-core-idea'.*'source'"),
     "bad notebook stem": (_set("gan-core-idea", "notebook", "notebook01"), r"'gan-core-idea'.*'notebook'"),
     "demonstrated without a section": (_set("gan-core-idea", "section", None), r"'gan-core-idea'.*needs a section"),
-    "demonstrated with a note": (_set("gan-core-idea", "note", interview.NOT_DEMONSTRATED), r"'gan-core-idea'.*'note'"),
+    "demonstrated with a note": (_set("gan-core-idea", "note", qbank.NOT_DEMONSTRATED), r"'gan-core-idea'.*'note'"),
     "not demonstrated with a link": (_set("gan-nlp", "notebook", "02_first_gan_mnist"), r"'gan-nlp'.*'notebook'/'section'"),
     "not demonstrated without the note": (_set("gan-nlp", "note", "todo"), r"'gan-nlp'.*'note' must be exactly"),
     "correction from a file that does not ask": (
@@ -104,25 +111,25 @@ def test_a_broken_copy_fails_naming_the_entry_and_the_field(shipped, case):
     breaker, message = BROKEN[case]
     breaker(bank, index)
     with pytest.raises(GanutilsError, match=message) as err:
-        interview.validate_bank(bank, index)
+        qbank.validate_bank(bank, index)
     assert "\n" not in str(err.value)  # one line
 
 
 def test_a_bank_that_is_not_a_list_of_mappings_is_refused(shipped):
     with pytest.raises(GanutilsError, match="non-empty YAML list"):
-        interview.validate_bank({"id": "x"}, None)
+        qbank.validate_bank({"id": "x"}, None)
     with pytest.raises(GanutilsError, match="entry #2: must be a mapping"):
-        interview.validate_bank([shipped[0][0], "just a string"], None)
+        qbank.validate_bank([shipped[0][0], "just a string"], None)
 
 
 def test_load_bank_reads_and_validates_another_file(tmp_path, shipped):
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(shipped[0][:3], allow_unicode=True), encoding="utf-8")
-    assert [q["id"] for q in interview.load_bank(good)] == [q["id"] for q in shipped[0][:3]]
+    assert [q["id"] for q in qbank.load_bank(good)] == [q["id"] for q in shipped[0][:3]]
     bad = tmp_path / "bad.yaml"
     bad.write_text("- id: [unclosed", encoding="utf-8")
     with pytest.raises(GanutilsError, match="unreadable"):
-        interview.load_bank(bad)
+        qbank.load_bank(bad)
 
 
 # ----------------------------------------------------------------------------- seed coverage
@@ -149,18 +156,18 @@ def test_not_demonstrated_entries_say_so(shipped):
     assert all("note" not in q for q in bank if q["demonstrated"])
 
 
-@pytest.mark.skipif(not interview.SEEDS_DIR.exists(), reason=f"the seed files are not at {interview.SEEDS_DIR}")
+@pytest.mark.skipif(not SEEDS_DIR.exists(), reason=f"the seed files are not at {SEEDS_DIR}")
 def test_seed_index_headings_are_on_the_lines_it_names():
-    assert interview.check_seed_headings() == len(interview.load_seed_index())
+    assert qbank.check_seed_headings(SEEDS_DIR) == len(qbank.load_seed_index())
 
 
 def test_seed_heading_check_names_a_wrong_line(tmp_path):
-    occ = interview.load_seed_index()[0]
+    occ = qbank.load_seed_index()[0]
     (tmp_path / occ["seed_file"]).write_text("nothing here\n" * 400, encoding="utf-8")
     with pytest.raises(GanutilsError, match=f"{occ['seed_qid']}.*'heading'.*line {occ['line']}"):
-        interview.check_seed_headings(tmp_path)
+        qbank.check_seed_headings(tmp_path)
     with pytest.raises(GanutilsError, match="seed file .* is missing"):
-        interview.check_seed_headings(tmp_path / "nowhere")
+        qbank.check_seed_headings(tmp_path / "nowhere")
 
 
 # ----------------------------------------------------------------------------- links into the notebooks
@@ -171,7 +178,7 @@ def test_every_linked_notebook_section_exists():
 
     A link to a notebook that does not exist fails too: the course must hold all of them.
     """
-    broken = interview.unresolved_links()
+    broken = qbank.unresolved_links()
     assert not broken, f"{len(broken)} unresolved bank link(s):\n" + "\n".join(broken)
 
 
@@ -184,13 +191,13 @@ def _notebook(path, *markdown):
 def test_the_link_checker_reads_headings_and_reports_what_is_missing(tmp_path):
     _notebook(tmp_path / "01_minmax_and_js.ipynb", "# 01 · T\n\n## The min-max objective\ntext",
               "```\n## not a heading (code fence)\n```\n## The optimal discriminator ")
-    sections = interview.notebook_sections(tmp_path)
+    sections = qbank.notebook_sections(tmp_path)
     assert sections == {"01_minmax_and_js": ["The min-max objective", "The optimal discriminator"]}
     entries = [{"id": "a", "notebook": "01_minmax_and_js", "section": "The min-max objective"},
                {"id": "b", "notebook": "01_minmax_and_js", "section": "not a heading (code fence)"},
                {"id": "c", "notebook": "04_wgan_gp", "section": "WGAN-GP",
                 "seed_correction": [{"experiment": {"notebook": "01_minmax_and_js", "section": "Nope"}}, {"experiment": None}]}]
-    broken = interview.unresolved_links(entries, tmp_path)
+    broken = qbank.unresolved_links(entries, tmp_path)
     assert len(broken) == 3
     assert broken[0].startswith("b (notebook -> 01_minmax_and_js") and "no '## not a heading" in broken[0]
     assert "notebooks/04_wgan_gp.ipynb does not exist" in broken[1]
@@ -199,9 +206,9 @@ def test_the_link_checker_reads_headings_and_reports_what_is_missing(tmp_path):
 
 def test_every_notebook_with_questions_ends_with_its_checkpoint_call():
     """The last code cell of a notebook the bank cites is `gu.interview.checkpoint("<its stem>")`."""
-    cited = {q["notebook"] for q in interview.load_bank() if q["notebook"]}
+    cited = {q["notebook"] for q in qbank.load_bank() if q["notebook"]}
     wrong = []
-    for path in sorted(interview.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
         cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
         last = "".join(cells[-1]["source"]) if cells else ""
         if path.stem in cited and f'gu.interview.checkpoint("{path.stem}"' not in last:
@@ -216,10 +223,10 @@ def _flat(text):
     return " ".join(text.split())
 
 
-@pytest.mark.parametrize("notebook", sorted({q["notebook"] for q in interview.load_bank() if q["notebook"]}))
+@pytest.mark.parametrize("notebook", sorted({q["notebook"] for q in qbank.load_bank() if q["notebook"]}))
 def test_the_checkpoint_renders_every_question_of_a_notebook(notebook):
     cp = interview.checkpoint(notebook)
-    questions = interview.questions_for(notebook)
+    questions = qbank.questions_for(notebook)
     assert cp.entries == questions and questions
     text, page = _flat(cp.text()), cp.html()
     for q in questions:
@@ -233,10 +240,10 @@ def test_the_checkpoint_renders_every_question_of_a_notebook(notebook):
 
 
 def test_a_notebook_without_questions_shows_a_seeded_sample_of_the_bank():
-    cp = interview.checkpoint("09_review")
-    assert len(cp.entries) == interview.SAMPLE_SIZE and "09_review demonstrates no question of its own" in cp.text()
-    assert [q["id"] for q in cp.entries] == [q["id"] for q in interview.checkpoint("09_review").entries]
-    other = interview.checkpoint("09_review", n=8, seed=1)
+    cp = interview.checkpoint("13_review")
+    assert len(cp.entries) == interview.SAMPLE_SIZE and "13_review demonstrates no question of its own" in cp.text()
+    assert [q["id"] for q in cp.entries] == [q["id"] for q in interview.checkpoint("13_review").entries]
+    other = interview.checkpoint("13_review", n=8, seed=1)
     assert len(other.entries) == 8 and [q["id"] for q in other.entries] != [q["id"] for q in cp.entries][:8]
     assert interview.checkpoint("00_setup_and_tour").entries  # the tour has none of its own either
 
@@ -245,15 +252,15 @@ def test_checkpoint_refuses_unknown_notebooks_and_bad_sizes():
     with pytest.raises(GanutilsError, match="'03_mode_colapse' is not a course notebook"):
         interview.checkpoint("03_mode_colapse")
     with pytest.raises(GanutilsError, match="n must be a positive"):
-        interview.checkpoint("09_review", n=0)
-    assert interview.checkpoint("notebooks/08_evaluation.ipynb").notebook == "08_evaluation"
+        interview.checkpoint("13_review", n=0)
+    assert interview.checkpoint("notebooks/12_evaluation.ipynb").notebook == "12_evaluation"
 
 
 def test_static_runs_display_text_and_folded_html(monkeypatch):
     shown = []
     monkeypatch.setenv("GANUTILS_STATIC", "1")
     monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.append((objs, kw)))
-    cp = interview.checkpoint("05_vae")
+    cp = interview.checkpoint("06_vae")
     cp._ipython_display_()
     (bundle,), kw = shown[0]
     assert kw == {"raw": True} and bundle["text/plain"] == cp.text() and bundle["text/html"] == cp.html()
@@ -283,42 +290,42 @@ def test_the_widget_hides_answers_until_revealed():
 
 
 def test_get_and_topics():
-    assert interview.get("gan-evaluation")["notebook"] == "08_evaluation"
+    assert qbank.get("gan-evaluation")["notebook"] == "12_evaluation"
     with pytest.raises(GanutilsError, match="no question with id"):
-        interview.get("nope")
-    assert set(interview.topics()) == {q["topic"] for q in interview.load_bank()}
+        qbank.get("nope")
+    assert set(qbank.topics()) == {q["topic"] for q in qbank.load_bank()}
 
 
 # ----------------------------------------------------------------------------- coverage table
 
 
 def test_the_committed_coverage_table_is_up_to_date():
-    committed = interview.COVERAGE_PATH.read_text(encoding="utf-8") if interview.COVERAGE_PATH.exists() else ""
-    assert committed == interview.coverage_markdown(), (
+    committed = COVERAGE_PATH.read_text(encoding="utf-8") if COVERAGE_PATH.exists() else ""
+    assert committed == coverage.coverage_markdown(), (
         "docs/question_coverage.md is stale: run "
-        "`.venv/bin/python -c \"from ganutils import interview; interview.write_coverage()\"`")
+        "`.venv/bin/python -m ganutils.course.coverage`")
 
 
 def test_the_coverage_table_lists_every_occurrence_and_where_it_is_answered():
-    table = interview.coverage_markdown()
-    for occ in interview.load_seed_index():
+    table = coverage.coverage_markdown()
+    for occ in qbank.load_seed_index():
         row = next(line for line in table.splitlines() if line.startswith(f"| {occ['seed_qid']} |"))
-        q = interview.get(occ["bank_id"])
+        q = qbank.get(occ["bank_id"])
         assert f"`{q['id']}`" in row and occ["heading"].replace("|", "\\|") in row
         assert (f"{q['notebook']} § " in row) if q["demonstrated"] else ("not demonstrated here" in row)
         assert len(re.split(r"(?<!\\)\|", row)) == 9  # seven columns: no unescaped pipe split a cell
-    for q in interview.load_bank():
+    for q in qbank.load_bank():
         if q["source"] == "course":
             assert f"`{q['id']}`" in table
 
 
 def test_write_coverage_writes_the_table(tmp_path):
-    path = interview.write_coverage(tmp_path / "docs" / "c.md")
-    assert path.read_text(encoding="utf-8") == interview.coverage_markdown()
+    path = coverage.write_coverage(tmp_path / "docs" / "c.md")
+    assert path.read_text(encoding="utf-8") == coverage.coverage_markdown()
 
 
 def test_a_random_entry_renders_as_text_with_both_languages():
-    q = random.Random(0).choice(interview.load_bank())
+    q = random.Random(0).choice(qbank.load_bank())
     text = interview.entry_text(q, 3)
     assert text.startswith("Q3. ") and _flat(q["question_zh"]) in text and "Shown in: " in text
     assert "Answer:" not in interview.entry_text(q, answer=False)

@@ -3,8 +3,8 @@ import torch
 
 from ganutils import data
 from ganutils.config import GanutilsError
-from ganutils.minibatch_stddev import MinibatchStdDev, MinibatchStdDevDiscriminator
 from ganutils.nets import MLPDiscriminator
+from ganutils.nets.minibatch_stddev import MinibatchStdDev, MinibatchStdDevDiscriminator
 
 
 def test_identical_samples_get_zero_spread_and_known_values_get_their_std():

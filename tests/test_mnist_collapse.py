@@ -2,8 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganutils import mnist_collapse, nets
+from ganutils import nets
 from ganutils.config import GanutilsError
+from ganutils.experiments import mnist_collapse
 
 
 def test_remove_batchnorm_replaces_every_batchnorm_layer():

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ganutils.config import GanutilsError
-from ganutils.nearest_neighbour import MEMORISED_MSE, memorised_fraction, nearest_mse
+from ganutils.metrics.nearest_neighbour import MEMORISED_MSE, memorised_fraction, nearest_mse
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ganutils import paired_data as pdata
+from ganutils import nets
 from ganutils.config import GanutilsError
+from ganutils.data import paired as pdata
+from ganutils.metrics import translation
+from ganutils.metrics.sharpness import mean_abs_laplacian
 
 
 def gen(seed=0):
@@ -50,8 +53,8 @@ def test_the_label_map_determines_the_regions_but_not_the_textures(pairs, scene)
     """Multimodality: the same label map, re-textured, gives a different but equally valid target."""
     other = pairs.texture(scene.regions, scene.classes, gen(7))
     assert (other - scene.targets).abs().mean() > 0.3
-    assert pdata.mode_distance(scene.targets, scene, pairs).max() < 1e-6
-    assert pdata.mode_distance(other, scene, pairs).max() < 1e-6
+    assert translation.mode_distance(scene.targets, scene, pairs).max() < 1e-6
+    assert translation.mode_distance(other, scene, pairs).max() < 1e-6
     # the pixel-wise label colour of the input is the same wherever two targets could differ in class
     pixel_class = scene.classes.gather(1, scene.regions.flatten(1)).view(scene.regions.shape)
     assert torch.equal(scene.inputs, pdata.LABEL_COLOURS[pixel_class].permute(0, 3, 1, 2))
@@ -62,11 +65,11 @@ def test_the_average_of_valid_targets_is_blurred_and_far_from_every_mode(pairs, 
     few = pdata.Scene(scene.inputs[:16], scene.targets[:16], scene.regions[:16], scene.classes[:16])
     draws = torch.stack([pairs.texture(few.regions, few.classes, gen(s)) for s in range(100)])
     average = draws.mean(0)
-    assert pdata.mode_distance(average, few, pairs).mean() > 0.4
-    assert pdata.sharpness(average).mean() < 0.3 * pdata.sharpness(few.targets).mean()
-    assert pdata.diversity(draws[:4]) > 0.5, "valid targets for one input differ a lot"
+    assert translation.mode_distance(average, few, pairs).mean() > 0.4
+    assert mean_abs_laplacian(average).mean() < 0.3 * mean_abs_laplacian(few.targets).mean()
+    assert translation.diversity(draws[:4]) > 0.5, "valid targets for one input differ a lot"
     # ... and it still has the lower pixel error against the one drawn ground truth
-    assert pdata.l1_error(average, few.targets).mean() < pdata.l1_error(draws[0], few.targets).mean()
+    assert translation.l1_error(average, few.targets).mean() < translation.l1_error(draws[0], few.targets).mean()
 
 
 @pytest.mark.parametrize("n_modes", [1, 2, 3])
@@ -105,28 +108,28 @@ def test_pair_sampler_resumes_exactly(pairs):
 def test_l1_and_psnr_known_values():
     real = torch.zeros(2, 3, 8, 8)
     fake = real + 0.2
-    assert torch.allclose(pdata.l1_error(fake, real), torch.tensor([0.2, 0.2]))
-    assert torch.allclose(pdata.psnr(fake, real), torch.tensor([20.0, 20.0]))  # 10 log10(4 / 0.04)
-    assert pdata.psnr(real, real).min() > 99
+    assert torch.allclose(translation.l1_error(fake, real), torch.tensor([0.2, 0.2]))
+    assert torch.allclose(translation.psnr(fake, real), torch.tensor([20.0, 20.0]))  # 10 log10(4 / 0.04)
+    assert translation.psnr(real, real).min() > 99
     with pytest.raises(GanutilsError, match="same shape"):
-        pdata.l1_error(fake, real[:1])
+        translation.l1_error(fake, real[:1])
     with pytest.raises(GanutilsError, match=r"\(N, C, H, W\)"):
-        pdata.psnr(fake[0], real[0])
+        translation.psnr(fake[0], real[0])
 
 
 def test_sharpness_is_zero_when_flat_and_drops_with_blur(scene):
-    assert pdata.sharpness(torch.full((2, 3, 16, 16), 0.3)).abs().max() < 1e-6
+    assert mean_abs_laplacian(torch.full((2, 3, 16, 16), 0.3)).abs().max() < 1e-6
     blurred = F.avg_pool2d(scene.targets, 3, 1, 1, count_include_pad=False)
-    assert (pdata.sharpness(blurred) < 0.7 * pdata.sharpness(scene.targets)).all()
+    assert (mean_abs_laplacian(blurred) < 0.7 * mean_abs_laplacian(scene.targets)).all()
 
 
 def test_mode_distance_checks_and_measures(pairs, scene):
     wrong_colour = scene.targets.clone()
     wrong_colour[scene.regions[:, None].expand_as(wrong_colour) == 0] = 0.0  # background flattened to grey
-    assert (pdata.mode_distance(wrong_colour, scene, pairs) > 0.05).all()
+    assert (translation.mode_distance(wrong_colour, scene, pairs) > 0.05).all()
     with pytest.raises(GanutilsError, match="match the scene"):
-        pdata.mode_distance(scene.targets[:3], scene, pairs)
-    nums = pdata.score(scene.targets, scene, pairs)
+        translation.mode_distance(scene.targets[:3], scene, pairs)
+    nums = translation.score(scene.targets, scene, pairs)
     assert nums["l1"] == 0 and nums["mode_distance"] < 1e-6 and nums["sharpness"] == pytest.approx(1.0) and nums["psnr"] > 99
 
 
@@ -134,9 +137,9 @@ def test_diversity():
     x = torch.zeros(3, 2, 1, 4, 4)
     x[1] += 0.5
     x[2] += 1.0
-    assert pdata.diversity(x) == pytest.approx((0.5 + 1.0 + 0.5) / 3)
+    assert translation.diversity(x) == pytest.approx((0.5 + 1.0 + 0.5) / 3)
     with pytest.raises(GanutilsError, match="R >= 2"):
-        pdata.diversity(x[:1])
+        translation.diversity(x[:1])
 
 
 # ----------------------------------------------------------------------------- the A|B folder format
@@ -175,12 +178,13 @@ def test_save_pairs_round_trips_through_the_loader(tmp_path, pairs):
 
 
 def test_loaded_pairs_train_a_pix2pix_step(tmp_path):
-    from ganutils import data, pix2pix
+    from ganutils import data
+    from ganutils.training import pix2pix
 
     for i in range(4):
         write_pair(tmp_path / f"{i}.png", (10 * i, 100, 200), (200, 10 * i, 0), h=40, w=50)
     a, b = pdata.load_paired_folder(tmp_path, size=32)
-    model = pix2pix.Pix2Pix(pix2pix.UNetGenerator(32, width=4), pix2pix.PatchDiscriminator(width=4, n_layers=1))
+    model = pix2pix.Pix2Pix(nets.UNetGenerator(32, width=4), nets.PatchDiscriminator(width=4, n_layers=1))
     out = model.step(data.TensorSampler(a, b, batch_size=2))
     assert all(torch.isfinite(v) for v in out.values())
 

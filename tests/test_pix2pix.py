@@ -2,14 +2,19 @@ import pytest
 import torch
 from torch import nn
 
-from ganutils import paired_data, pix2pix, train
+from ganutils import nets
 from ganutils.config import GanutilsError
+from ganutils.data import paired as paired_data
+from ganutils.metrics import translation
+from ganutils.nets.unet import UPSAMPLE
+from ganutils.training import loop as train
+from ganutils.training import pix2pix
 
 
 def small_model(loss="l1+cgan", size=16, **kw):
     torch.manual_seed(0)
-    G = pix2pix.UNetGenerator(size, width=4, **kw)
-    D = pix2pix.PatchDiscriminator(width=4, n_layers=1)
+    G = nets.UNetGenerator(size, width=4, **kw)
+    D = nets.PatchDiscriminator(width=4, n_layers=1)
     return pix2pix.Pix2Pix(G, D, loss=loss)
 
 
@@ -22,7 +27,7 @@ def sampler(size=16, seed=0):
 
 @pytest.mark.parametrize("size", [32, 64, 128, 256])
 def test_unet_keeps_the_size_and_goes_down_to_1x1(size):
-    G = pix2pix.UNetGenerator(size, in_channels=1, out_channels=3, width=2, max_mult=2)
+    G = nets.UNetGenerator(size, in_channels=1, out_channels=3, width=2, max_mult=2)
     bottleneck = []
     G.down[-1].register_forward_hook(lambda m, i, o: bottleneck.append(o.shape))
     y = G(torch.randn(2, 1, size, size))
@@ -32,24 +37,24 @@ def test_unet_keeps_the_size_and_goes_down_to_1x1(size):
 
 @pytest.mark.parametrize("options", [{"skips": False}, {"upsample": "resize"}, {"dropout": 0.0}])
 def test_unet_variants_keep_the_shape(options):
-    G = pix2pix.UNetGenerator(32, width=4, **options)
+    G = nets.UNetGenerator(32, width=4, **options)
     assert G(torch.randn(2, 3, 32, 32)).shape == (2, 3, 32, 32)
 
 
 @pytest.mark.parametrize("size", [30, 48, 4, 0, 32.0, True])
 def test_unet_rejects_sizes_that_are_not_powers_of_two(size):
     with pytest.raises(GanutilsError, match="power of two"):
-        pix2pix.UNetGenerator(size)
+        nets.UNetGenerator(size)
 
 
 def test_unet_rejects_inputs_of_the_wrong_shape_and_bad_options():
-    G = pix2pix.UNetGenerator(32, width=4)
+    G = nets.UNetGenerator(32, width=4)
     with pytest.raises(GanutilsError, match=r"built for \(N, 3, 32, 32\)"):
         G(torch.randn(2, 3, 64, 64))
     with pytest.raises(GanutilsError, match="upsample"):
-        pix2pix.UNetGenerator(32, upsample="bilinear-ish")
+        nets.UNetGenerator(32, upsample="bilinear-ish")
     with pytest.raises(GanutilsError, match="dropout"):
-        pix2pix.UNetGenerator(32, dropout=1.0)
+        nets.UNetGenerator(32, dropout=1.0)
 
 
 def test_skips_carry_the_input_past_the_bottleneck():
@@ -57,7 +62,7 @@ def test_skips_carry_the_input_past_the_bottleneck():
     x1, x2 = torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32)
     for skips in (True, False):
         torch.manual_seed(0)
-        G = pix2pix.UNetGenerator(32, width=4, skips=skips).eval()
+        G = nets.UNetGenerator(32, width=4, skips=skips).eval()
         G.down[-1].register_forward_hook(lambda m, i, o: torch.zeros_like(o))
         differ = (G(x1) - G(x2)).abs().max()
         assert (differ > 1e-4) if skips else (differ < 1e-6)
@@ -85,20 +90,20 @@ def test_dropout_sits_in_the_innermost_decoder_layers_and_stays_on_at_test_time(
 
 
 def test_patch_discriminator_scores_patches_of_the_pair():
-    D = pix2pix.PatchDiscriminator(in_channels=3, cond_channels=1, width=4, n_layers=2)
+    D = nets.PatchDiscriminator(in_channels=3, cond_channels=1, width=4, n_layers=2)
     out = D(torch.randn(2, 3, 64, 64), torch.randn(2, 1, 64, 64))
     assert out.shape == (2, 1, 14, 14)  # 64 -> 32 -> 16 -> 15 -> 14
     with pytest.raises(GanutilsError, match="D\\(output, input\\)"):
         D(torch.randn(2, 3, 64, 64))
-    free = pix2pix.PatchDiscriminator(in_channels=3, cond_channels=0, width=4, n_layers=1)
+    free = nets.PatchDiscriminator(in_channels=3, cond_channels=0, width=4, n_layers=1)
     assert free(torch.randn(1, 3, 32, 32)).shape == (1, 1, 14, 14)
     with pytest.raises(GanutilsError, match="norm"):
-        pix2pix.PatchDiscriminator(norm="spectral")
+        nets.PatchDiscriminator(norm="spectral")
 
 
 def test_the_discriminator_sees_the_condition():
     torch.manual_seed(0)
-    D = pix2pix.PatchDiscriminator(width=4, n_layers=1).eval()
+    D = nets.PatchDiscriminator(width=4, n_layers=1).eval()
     y = torch.randn(1, 3, 32, 32)
     assert (D(y, torch.randn(1, 3, 32, 32)) - D(y, torch.randn(1, 3, 32, 32))).abs().max() > 1e-4
 
@@ -118,7 +123,7 @@ def test_loss_modes_and_their_terms():
 
 
 def test_bad_model_settings_are_refused():
-    G = pix2pix.UNetGenerator(16, width=4)
+    G = nets.UNetGenerator(16, width=4)
     with pytest.raises(GanutilsError, match="unknown pix2pix loss"):
         pix2pix.Pix2Pix(G, None, loss="l2")
     with pytest.raises(GanutilsError, match="needs a discriminator"):
@@ -131,7 +136,7 @@ def test_bad_model_settings_are_refused():
 
 def test_l1_training_lowers_the_pixel_error():
     torch.manual_seed(0)
-    model = pix2pix.Pix2Pix(pix2pix.UNetGenerator(16, width=8), loss="l1", lr_g=2e-3)
+    model = pix2pix.Pix2Pix(nets.UNetGenerator(16, width=8), loss="l1", lr_g=2e-3)
     fixed = sampler()()
     first = model.step(lambda: fixed)["l1"].item()
     for _ in range(30):
@@ -180,23 +185,23 @@ def test_train_takes_snapshots_and_guards_nan():
 def test_checkerboard_energy_known_patterns():
     i, j = torch.meshgrid(torch.arange(16), torch.arange(16), indexing="ij")
     board = ((i + j) % 2 * 2 - 1).float().expand(1, 3, 16, 16)
-    assert pix2pix.checkerboard_energy(board).item() == pytest.approx(1.0)
-    assert pix2pix.checkerboard_energy(torch.full((1, 3, 16, 16), 0.3)).item() == 0.0
+    assert translation.checkerboard_energy(board).item() == pytest.approx(1.0)
+    assert translation.checkerboard_energy(torch.full((1, 3, 16, 16), 0.3)).item() == 0.0
     smooth = torch.sin(i / 16 * 2 * torch.pi).float().expand(1, 1, 16, 16)
-    assert pix2pix.checkerboard_energy(smooth).item() < 1e-6
+    assert translation.checkerboard_energy(smooth).item() < 1e-6
     stripes4 = paired_data.StripedShapes(16).candidate_textures(0)
-    assert pix2pix.checkerboard_energy(stripes4).max() < 1e-6, "the data's period-4 stripes have none"
+    assert translation.checkerboard_energy(stripes4).max() < 1e-6, "the data's period-4 stripes have none"
     with pytest.raises(GanutilsError, match="even H and W"):
-        pix2pix.checkerboard_energy(torch.zeros(1, 1, 15, 15))
+        translation.checkerboard_energy(torch.zeros(1, 1, 15, 15))
 
 
 def test_an_untrained_convtranspose_unet_makes_a_checkerboard_and_resize_conv_does_not():
     x = torch.full((2, 3, 32, 32), 0.5)  # a constant input: any period-2 pattern comes from the upsampling
     for seed in range(3):
         energies = {}
-        for up in pix2pix.UPSAMPLE:
+        for up in UPSAMPLE:
             torch.manual_seed(seed)
-            G = pix2pix.UNetGenerator(32, width=8, upsample=up)
+            G = nets.UNetGenerator(32, width=8, upsample=up)
             with torch.no_grad(), pix2pix.with_test_dropout(G, dropout=False):
-                energies[up] = pix2pix.checkerboard_energy(G(x)[..., 4:-4, 4:-4]).mean().item()  # interior: no padding effects
+                energies[up] = translation.checkerboard_energy(G(x)[..., 4:-4, 4:-4]).mean().item()  # interior: no padding effects
         assert energies["convtranspose"] > 0.5 and energies["resize"] < 0.1, energies

@@ -8,9 +8,12 @@ import sys
 
 import pytest
 
-from ganutils import interview, quiz
 from ganutils.__main__ import main
-from ganutils.config import REPO_DIR, GanutilsError
+from ganutils.config import GanutilsError, checkout_dir
+from ganutils.course import bank as qbank
+from ganutils.course import cheatsheet, quiz
+
+REPO_DIR = checkout_dir()
 
 # ----------------------------------------------------------------------------- engine
 
@@ -22,15 +25,15 @@ def ids(entries):
 def test_the_order_is_random_but_reproducible_with_a_seed():
     assert ids(quiz.select(seed=3)) == ids(quiz.select(seed=3))
     assert ids(quiz.select(seed=3)) != ids(quiz.select(seed=4))
-    assert sorted(ids(quiz.select(seed=3))) == sorted(ids(interview.load_bank()))  # a permutation of the whole bank
+    assert sorted(ids(quiz.select(seed=3))) == sorted(ids(qbank.load_bank()))  # a permutation of the whole bank
     assert ids(quiz.select(n=5, seed=3)) == ids(quiz.select(seed=3))[:5]
 
 
 def test_the_topic_filter():
     wgan = quiz.select("wgan", seed=0)
     assert wgan and all(q["topic"] == "wgan" for q in wgan)
-    assert len(wgan) == sum(q["topic"] == "wgan" for q in interview.load_bank())
-    assert len(quiz.select("all", seed=0)) == len(interview.load_bank())
+    assert len(wgan) == sum(q["topic"] == "wgan" for q in qbank.load_bank())
+    assert len(quiz.select("all", seed=0)) == len(qbank.load_bank())
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -169,7 +172,7 @@ def test_show_is_static_in_executed_notebooks(monkeypatch):
 
 
 def test_the_cheat_sheet_numbers_are_the_identities_they_claim():
-    v = quiz.cheat_sheet_values()
+    v = cheatsheet.cheat_sheet_values()
     assert v["v_at_optimum"] == pytest.approx(-math.log(4), abs=1e-6)
     assert v["js_disjoint"] == pytest.approx(math.log(2), abs=1e-6)
     assert v["w1_disjoint"] == pytest.approx(3.0, abs=1e-3)
@@ -179,8 +182,8 @@ def test_the_cheat_sheet_numbers_are_the_identities_they_claim():
 
 
 def test_the_cheat_sheet_is_one_table_with_a_source_per_row():
-    rows = quiz.cheat_sheet_rows()
-    table = quiz.cheat_sheet_markdown(rows).splitlines()
+    rows = cheatsheet.cheat_sheet_rows()
+    table = cheatsheet.cheat_sheet_markdown(rows).splitlines()
     assert len(table) == len(rows) + 2
     for line, row in zip(table[2:], rows):
         assert len(re.split(r"(?<!\\)\|", line)) == 6, line  # four cells: no pipe inside a formula
@@ -192,5 +195,5 @@ def test_the_cheat_sheet_is_one_table_with_a_source_per_row():
 
 
 def test_every_cheat_sheet_row_comes_from_an_existing_section():
-    broken = quiz.unresolved_cheat_sheet_links()
+    broken = cheatsheet.unresolved_cheat_sheet_links()
     assert not broken, "\n".join(broken)

@@ -2,9 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganutils import pix2pix
-from ganutils import receptive_field as rf
 from ganutils.config import GanutilsError
+from ganutils.nets import receptive_field as rf
+from ganutils.training import pix2pix
 
 
 @pytest.mark.parametrize("n_layers, size", [(1, 16), (2, 34), (3, 70), (4, 142)])

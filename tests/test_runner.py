@@ -5,8 +5,10 @@ import sys
 import nbformat
 import pytest
 
-from ganutils import runner
-from ganutils.config import REPO_DIR, GanutilsError
+from ganutils.config import GanutilsError, checkout_dir
+from ganutils.course import runner
+
+REPO_DIR = checkout_dir()
 
 
 def cli(*args, timeout=600):

@@ -3,15 +3,16 @@ import math
 import pytest
 import torch
 
-from ganutils import data, train
-from ganutils import toy_benchmark as tb
+from ganutils import data
 from ganutils.config import GanutilsError
-from ganutils.experience_replay import ReplayGAN
-from ganutils.gan import GAN
-from ganutils.minibatch_stddev import MinibatchStdDevDiscriminator
-from ganutils.pacgan import PackedDiscriminator
-from ganutils.toy_metrics import ToyMetrics
-from ganutils.unrolled_gan import UnrolledGAN
+from ganutils.experiments import toy_benchmark as tb
+from ganutils.metrics.toy import ToyMetrics
+from ganutils.nets.minibatch_stddev import MinibatchStdDevDiscriminator
+from ganutils.nets.pacgan import PackedDiscriminator
+from ganutils.training import loop as train
+from ganutils.training.gan import GAN
+from ganutils.training.replay import ReplayGAN
+from ganutils.training.unrolled import UnrolledGAN
 
 TINY = dict(hidden=8, depth=1, batch_size=16)
 
@@ -54,7 +55,7 @@ def test_runs_are_reproducible_and_summarised_per_method():
 
 def fake_result(method, seed, modes, hq, kl):
     m = ToyMetrics(modes, 8, hq, kl, 2500, int(hq * 25), (0,) * 8)
-    return tb.RunResult(method, "ring", seed, 10, m, 2.0, torch.zeros(1, 2))
+    return tb.ToyRun(method, "ring", seed, 10, m, 2.0, torch.zeros(1, 2))
 
 
 def test_summary_is_mean_and_sample_std_over_seeds():

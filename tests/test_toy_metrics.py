@@ -6,7 +6,7 @@ import torch
 
 from ganutils.config import GanutilsError
 from ganutils.data import grid, ring
-from ganutils.toy_metrics import (
+from ganutils.metrics.toy import (
     PROTOCOL_SAMPLES,
     format_summary,
     kl_to_uniform,

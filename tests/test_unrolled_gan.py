@@ -1,9 +1,11 @@
 import pytest
 import torch
 
-from ganutils import data, gan, nets, train
+from ganutils import data, nets
 from ganutils.config import GanutilsError
-from ganutils.unrolled_gan import UnrolledGAN
+from ganutils.training import gan
+from ganutils.training import loop as train
+from ganutils.training.unrolled import UnrolledGAN
 
 
 def small(cls=UnrolledGAN, seed=0, **kw):

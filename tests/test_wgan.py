@@ -2,10 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from ganutils import data, divergences, gan, losses, nets, toy_gan, wgan
-from ganutils import spectral_norm as spectral
+from ganutils import data, losses, nets, training
 from ganutils.config import GanutilsError
-
+from ganutils.experiments import seed003, toy_gan
+from ganutils.experiments import wgan_probes as wgan
+from ganutils.losses import spectral_norm as spectral
+from ganutils.metrics import divergences, lipschitz
+from ganutils.training import gan
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny networks: one thread is fastest (conftest.py)
 
@@ -19,16 +22,16 @@ def narrow(mean, std=0.1):
 
 def test_critic_loss_is_the_negative_gap_and_a_step_on_it_widens_the_gap():
     torch.manual_seed(0)
-    critic = wgan.MLPCritic((2,), hidden=16, depth=2)
+    critic = nets.MLPCritic((2,), hidden=16, depth=2)
     real, fake = torch.randn(64, 2) + 2, torch.randn(64, 2) - 2
     loss = losses.d_loss_wasserstein(critic(real), critic(fake))
-    assert loss.item() == pytest.approx(-wgan.critic_gap(critic, real, fake), abs=1e-6)
+    assert loss.item() == pytest.approx(-lipschitz.critic_gap(critic, real, fake), abs=1e-6)
     opt = torch.optim.SGD(critic.parameters(), lr=1e-2)
-    before = wgan.critic_gap(critic, real, fake)
+    before = lipschitz.critic_gap(critic, real, fake)
     opt.zero_grad()
     loss.backward()
     opt.step()
-    assert wgan.critic_gap(critic, real, fake) > before
+    assert lipschitz.critic_gap(critic, real, fake) > before
 
 
 def test_critic_loss_gradient_pushes_real_scores_up_and_fake_scores_down():
@@ -43,12 +46,12 @@ def test_critic_loss_gradient_pushes_real_scores_up_and_fake_scores_down():
 
 def test_seed003_label_product_loss_gives_the_generator_no_gradient_and_the_critic_the_wrong_sign():
     real_out, fake_out = torch.randn(8, requires_grad=True), torch.randn(8, requires_grad=True)
-    wgan.d_loss_label_product(real_out, fake_out).backward()
+    seed003.d_loss_label_product(real_out, fake_out).backward()
     assert (real_out.grad > 0).all()  # minimising pushes f(real) DOWN
     assert (fake_out.grad == 0).all()  # label 0: the fake term is identically zero
     torch.manual_seed(0)
-    G, _ = toy_gan.toy_nets(hidden=16, depth=2)
-    model = wgan.seed003_wgan(G, wgan.MLPCritic((2,), 16, 2, norm="batch"), z_dim=2)
+    G, _ = nets.toy_nets(hidden=16, depth=2)
+    model = seed003.seed003_wgan(G, nets.MLPCritic((2,), 16, 2, norm="batch"), z_dim=2)
     before = [p.detach().clone() for p in model.G.parameters()]
     sample = data.DistributionSampler(data.ring(), 32, seed=0)
     for _ in range(20):
@@ -62,13 +65,13 @@ def test_seed003_label_product_loss_gives_the_generator_no_gradient_and_the_crit
 
 def test_empirical_w1_of_a_shift_is_the_shift_length():
     a = torch.randn(300, 2, generator=torch.Generator().manual_seed(0))
-    assert wgan.empirical_w1(a, a) == pytest.approx(0.0, abs=1e-12)
-    assert wgan.empirical_w1(a, a + torch.tensor([3.0, 4.0])) == pytest.approx(5.0, rel=1e-6)
+    assert lipschitz.empirical_w1(a, a) == pytest.approx(0.0, abs=1e-12)
+    assert lipschitz.empirical_w1(a, a + torch.tensor([3.0, 4.0])) == pytest.approx(5.0, rel=1e-6)
     x, y = np.random.default_rng(0).normal(size=(2, 200))
-    assert wgan.empirical_w1(x[:, None], y[:, None]) == pytest.approx(divergences.wasserstein1_samples(x, y), rel=1e-9)
-    assert wgan.empirical_w1(a, a.clone().fill_(float("nan"))) == float("inf")
+    assert lipschitz.empirical_w1(x[:, None], y[:, None]) == pytest.approx(divergences.wasserstein1_samples(x, y), rel=1e-9)
+    assert lipschitz.empirical_w1(a, a.clone().fill_(float("nan"))) == float("inf")
     with pytest.raises(GanutilsError, match="same shape"):
-        wgan.empirical_w1(a, a[:10])
+        lipschitz.empirical_w1(a, a[:10])
 
 
 def test_a_penalised_critic_estimates_w1_and_an_unconstrained_one_diverges():
@@ -78,9 +81,9 @@ def test_a_penalised_critic_estimates_w1_and_an_unconstrained_one_diverges():
     """
     real, fake = narrow(1.0), narrow(0.0)
     torch.manual_seed(0)
-    with_gp = wgan.fit_critic(wgan.MLPCritic((1,), 32, 2), real, fake, steps=300, constraint="gp", lr=1e-3, seed=0)
+    with_gp = wgan.fit_critic(nets.MLPCritic((1,), 32, 2), real, fake, steps=300, constraint="gp", lr=1e-3, seed=0)
     torch.manual_seed(0)
-    free = wgan.fit_critic(wgan.MLPCritic((1,), 32, 2), real, fake, steps=300, constraint="none", lr=1e-3, seed=0)
+    free = wgan.fit_critic(nets.MLPCritic((1,), 32, 2), real, fake, steps=300, constraint="none", lr=1e-3, seed=0)
     assert 0.85 < with_gp["final_gap"] < 1.1
     assert free["final_gap"] > 10 * with_gp["final_gap"]
     assert np.mean(free["gap"][-20:]) > 1.5 * np.mean(free["gap"][-120:-100]), "still growing: no maximum"
@@ -88,7 +91,7 @@ def test_a_penalised_critic_estimates_w1_and_an_unconstrained_one_diverges():
 
 def test_clipping_bounds_the_gap_far_below_w1():
     torch.manual_seed(0)
-    clipped = wgan.MLPCritic((1,), 32, 2)
+    clipped = nets.MLPCritic((1,), 32, 2)
     out = wgan.fit_critic(clipped, narrow(1.0), narrow(0.0), steps=100, constraint="clip", clip_value=0.01,
                           optimizer="rmsprop", lr=5e-5)
     assert max(p.abs().max().item() for p in clipped.parameters()) <= 0.01
@@ -97,7 +100,7 @@ def test_clipping_bounds_the_gap_far_below_w1():
 
 
 def test_fit_critic_rejects_bad_arguments():
-    critic = wgan.MLPCritic((1,), 8, 1)
+    critic = nets.MLPCritic((1,), 8, 1)
     with pytest.raises(GanutilsError, match="unknown constraint"):
         wgan.fit_critic(critic, narrow(1.0), narrow(0.0), steps=1, constraint="lipschitz")
     with pytest.raises(GanutilsError, match="sample"):
@@ -112,26 +115,26 @@ def test_fit_critic_rejects_bad_arguments():
 def test_mlp_critic_has_no_sigmoid_and_optional_norms():
     x = torch.randn(16, 2)
     for norm in (None, "layer", "batch"):
-        critic = wgan.MLPCritic((2,), 8, 2, norm=norm)
+        critic = nets.MLPCritic((2,), 8, 2, norm=norm)
         assert critic(x).shape == (16,)
         assert nets.has_batchnorm(critic) == (norm == "batch")
-    big = wgan.MLPCritic((2,), 8, 1)
+    big = nets.MLPCritic((2,), 8, 1)
     torch.nn.init.constant_(big.net[-1].bias, 50.0)
     assert big(x).min() > 1  # raw, unbounded scores
     with pytest.raises(GanutilsError, match="unknown critic norm"):
-        wgan.MLPCritic((2,), 8, 2, norm="instance")
+        nets.MLPCritic((2,), 8, 2, norm="instance")
 
 
 def test_batchnorm_couples_the_samples_of_a_batch():
     x = torch.randn(32, 2)
     torch.manual_seed(0)
-    assert wgan.cross_sample_gradient(wgan.MLPCritic((2,), 16, 2), x) == 0.0
-    assert wgan.cross_sample_gradient(wgan.MLPCritic((2,), 16, 2, norm="batch"), x) > 1e-3
+    assert lipschitz.cross_sample_gradient(nets.MLPCritic((2,), 16, 2), x) == 0.0
+    assert lipschitz.cross_sample_gradient(nets.MLPCritic((2,), 16, 2, norm="batch"), x) > 1e-3
 
 
 def test_clipping_keeps_every_weight_in_the_box_during_training():
     torch.manual_seed(0)
-    G, D = toy_gan.toy_nets(hidden=16, depth=2)
+    G, D = nets.toy_nets(hidden=16, depth=2)
     model = gan.GAN(G, D, z_dim=2, loss="wasserstein", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, n_critic=5, clip_value=0.01)
     sample = data.DistributionSampler(data.ring(), 64, seed=0)
     for _ in range(5):
@@ -149,7 +152,7 @@ def test_critic_landscape_grid_and_plot():
     import matplotlib
 
     matplotlib.use("Agg")
-    critic = wgan.MLPCritic((2,), 8, 1)
+    critic = nets.MLPCritic((2,), 8, 1)
     xs, ys, f = wgan.critic_landscape(critic, lim=2.0, n=11)
     assert xs.shape == ys.shape == (11,) and f.shape == (11, 11)
     assert f[0, -1] == pytest.approx(critic(torch.tensor([[2.0, -2.0]])).item(), abs=1e-5)  # row = y, column = x
@@ -163,14 +166,15 @@ def test_critic_landscape_grid_and_plot():
 
 
 def probed_run(seed):
-    G, D = toy_gan.toy_nets(hidden=16, depth=2, seed=seed)
+    G, D = nets.toy_nets(hidden=16, depth=2, seed=seed)
     model = gan.GAN(G, D, z_dim=2, loss="wasserstein", gp_weight=10, n_critic=2, lr_g=1e-3, lr_d=1e-3, betas=(0.0, 0.9), seed=seed)
-    return wgan.train_toy_probed(model, data.ring(), steps=6, probe_every=4, seed=seed, batch_size=32, n_w1=200)
+    history, final = wgan.train_toy_probed(model, data.ring(), steps=6, probe_every=4, seed=seed, batch_size=32, n_w1=200)
+    return history, history.probes["probe"], final
 
 
 def test_train_toy_probed_records_probes_and_is_reproducible():
     history, probes, final = probed_run(0)
-    assert [p["step"] for p in probes] == [0, 4, 6]
+    assert [p["step"] for p in probes] == [0, 4]  # at the start, then every 4 steps
     assert history.steps == list(range(1, 7)) and len(history["d_loss"]) == 6 and "gp" in history.losses
     assert set(probes[0]) == {"step", "critic_gap", "w1", "modes_covered", "pct_high_quality", "reverse_kl"}
     assert all(np.isfinite(p["w1"]) and p["w1"] > 0 for p in probes)
@@ -180,7 +184,7 @@ def test_train_toy_probed_records_probes_and_is_reproducible():
 
 def test_probing_does_not_change_the_training_run():
     _, _, probed = probed_run(3)
-    G, D = toy_gan.toy_nets(hidden=16, depth=2, seed=3)
+    G, D = nets.toy_nets(hidden=16, depth=2, seed=3)
     model = gan.GAN(G, D, z_dim=2, loss="wasserstein", gp_weight=10, n_critic=2, lr_g=1e-3, lr_d=1e-3, betas=(0.0, 0.9), seed=3)
     _, plain = toy_gan.train_toy(model, data.ring(), steps=6, seed=3, batch_size=32)
     assert plain == probed
@@ -218,12 +222,11 @@ def test_make_mnist_wgan_critic_has_no_batchnorm():
 
 
 def test_linear_decay_reaches_zero_and_keeps_every_step():
-    model = wgan.make_toy_wgan("none", lr_g=1e-3, lr_d=1e-3, n_critic=1, hidden=8, depth=1)
+    model = wgan.make_toy_wgan("none", lr_g=1e-3, lr_d=2e-3, n_critic=1, hidden=8, depth=1)
     sample = data.DistributionSampler(data.ring(), 16, seed=0)
-    history = wgan.train_with_linear_decay(model, sample, steps=7, chunks=3)
-    assert history.steps == list(range(1, 8)) and len(history["g_loss"]) == 7
+    schedulers = wgan.linear_decay(model, 8)
+    history = training.train(model, sample, steps=4, schedulers=schedulers, progress=False)
+    assert history.steps == list(range(1, 5)) and len(history["g_loss"]) == 4
+    assert model.opt_g.param_groups[0]["lr"] == pytest.approx(0.5e-3) and model.opt_d.param_groups[0]["lr"] == pytest.approx(1e-3)
+    training.train(model, sample, steps=4, schedulers=schedulers, progress=False)
     assert model.opt_g.param_groups[0]["lr"] == 0.0 and model.opt_d.param_groups[0]["lr"] == 0.0
-    decay = wgan.LinearDecay(model, 4)
-    decay.base = [[1.0], [2.0]]
-    decay.update(1)
-    assert model.opt_g.param_groups[0]["lr"] == pytest.approx(0.75) and model.opt_d.param_groups[0]["lr"] == pytest.approx(1.5)
