@@ -10,7 +10,6 @@ from torchvision.utils import make_grid
 from .config import GanutilsError
 from .latent import normal_quantile_grid
 
-
 SCALES = ("tanh", "unit")
 
 

@@ -1,5 +1,6 @@
 """The library works from an installed wheel: nothing in it needs the repository, the notebooks or ../shared."""
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -33,8 +34,11 @@ USE_THE_LIBRARY = textwrap.dedent("""
 
 
 def test_a_wheel_of_the_package_works_outside_the_repository(tmp_path):
-    root = checkout_dir()
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "--no-build-isolation",
+    root, src = checkout_dir(), tmp_path / "src"  # build from a copy: setuptools writes build/ beside the sources
+    shutil.copytree(root / "ganutils", src / "ganutils", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, src / name)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation",
                             "-w", str(tmp_path / "dist"), "-q"], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("ganutils-*.whl")

@@ -26,6 +26,7 @@ from torch import nn
 from ..config import GanutilsError, check_positive_int, checkout_dir, resolve_device, seeded
 from ..data.mnist import load_mnist
 from ..io import atomic_write_bytes
+from ..nets.utils import eval_mode
 
 WEIGHTS_PATH = Path(__file__).resolve().parent / "weights" / "mnist_classifier.pt"
 ARCH = "lenet-bn-16-32-64-fc64-v1"  # bump when the layout below changes, so old files are refused
@@ -165,10 +166,8 @@ def classify(images, scale: str = "tanh", batch_size: int = 500, model=None, dev
 
 def accuracy(model, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> float:
     """Fraction of ``images`` whose predicted class equals ``labels``."""
-    was_training = model.training
-    model.eval()
-    pred = classify(images, batch_size=batch_size, model=model, probs=False).argmax(dim=1)
-    model.train(was_training)
+    with eval_mode(model):
+        pred = classify(images, batch_size=batch_size, model=model, probs=False).argmax(dim=1)
     return (pred == labels.cpu()).float().mean().item()
 
 

@@ -18,6 +18,7 @@ from ..losses.elbo import (
     reparameterize,
     standard_normal_log_density,
 )
+from ..nets.utils import eval_mode
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2016: a unit is active if Var_x(E_q[z_u]) > 0.01
 
@@ -48,11 +49,8 @@ def evaluate(vae, images: torch.Tensor, *, iw_samples: int = 0, seed: int = 0, b
     if iw_samples < 0:
         raise GanutilsError(f"iw_samples must be >= 0 (0: no importance-weighted bound), got {iw_samples}")
     gen = torch.Generator(device=vae.device).manual_seed(seed)
-    was_training = (vae.encoder.training, vae.decoder.training)
-    vae.encoder.eval()
-    vae.decoder.eval()
     recon, kl, kl_dims, mus, iwae = [], [], [], [], []
-    try:
+    with eval_mode(vae.encoder, vae.decoder):
         for i in range(0, len(images), batch_size):
             x = images[i : i + batch_size].to(vae.device)
             if vae.binarize:
@@ -64,9 +62,6 @@ def evaluate(vae, images: torch.Tensor, *, iw_samples: int = 0, seed: int = 0, b
             mus.append(mu.cpu())
             if iw_samples:
                 iwae.append(_iwae_batch(vae, x, mu, logvar, iw_samples, gen).cpu())
-    finally:
-        vae.encoder.train(was_training[0])
-        vae.decoder.train(was_training[1])
     recon, kl_dims, mus = torch.cat(recon), torch.cat(kl_dims), torch.cat(mus)
     kl = kl_dims.sum(1)
     n_active, _ = active_units(mus)

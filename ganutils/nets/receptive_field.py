@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from ..config import GanutilsError, check_positive_int
+from .utils import eval_mode
 
 # layers that act on each pixel (or each channel) on its own: they do not widen the receptive field
 POINTWISE = (
@@ -138,9 +139,7 @@ def empirical_receptive_field(net: nn.Module, in_channels: int, size: int, *extr
     the border does not clip it. ``extra_inputs`` are passed after the input (e.g. a condition image).
     """
     size = check_positive_int("size", size)
-    was_training = net.training
-    net.eval()
-    try:
+    with eval_mode(net):
         gen = torch.Generator().manual_seed(0)
         x = torch.randn(1, in_channels, size, size, generator=gen, requires_grad=True)
         out = net(x, *extra_inputs)
@@ -148,8 +147,6 @@ def empirical_receptive_field(net: nn.Module, in_channels: int, size: int, *extr
             raise GanutilsError(f"empirical_receptive_field needs a net with an (N, C, H, W) output map, got shape {tuple(out.shape)}")
         h, w = out.shape[-2] // 2, out.shape[-1] // 2
         (grad,) = torch.autograd.grad(out[0, :, h, w].sum(), x)
-    finally:
-        net.train(was_training)
     reached = grad.abs().sum((0, 1)) > 0
     rows, cols = reached.any(1).nonzero(), reached.any(0).nonzero()
     side_h, side_w = int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)

@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import GanutilsError, resolve_device, seeded
+from ..losses.adversarial import get_loss
 from ..nets.patchgan import PatchDiscriminator
 from ..nets.unet import UNetGenerator
-from ..losses.adversarial import get_loss
 from .gan import make_optimizer
 
 LOSS_MODES = ("l1", "cgan", "l1+cgan")
