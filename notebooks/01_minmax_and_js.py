@@ -375,7 +375,6 @@ gu.record("disjoint/grad_saturating", abs(g_sat.item()))
 assert d_fake < 0.01 and abs(g_sat.item()) < 1e-2 * max(abs(g_ns.item()), 1e-12)
 
 # %% [markdown]
-# %% [markdown]
 # **Sources** for the numbers quoted from the literature: the value function, $D^*$ and
 # $V(D^*, G) = -\log 4 + 2\,\mathrm{JS}$ with its minimum $-\log 4$: Goodfellow et al. (2014), sec. 4.1
 # (Proposition 1, Theorem 1); the saturation of $\log(1 - D(G(z)))$ early in training and the

@@ -298,7 +298,6 @@ if cfg.asserts_quality:
 # above, which is the point of the architecture section.
 
 # %% [markdown]
-# %% [markdown]
 # **Sources** for the numbers quoted from the literature: the DCGAN rules and Adam(2e-4, β1 = 0.5),
 # LeakyReLU slope 0.2: Radford et al. (2016), sec. 3-4; one-sided label smoothing (target 0.9) and why
 # not two-sided: Salimans et al. (2016), sec. 3.4; "SGD for D, Adam for G" and the 0.7-1.2 / 0-0.3 noisy

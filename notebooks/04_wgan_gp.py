@@ -852,7 +852,6 @@ if cfg.asserts_quality:
 # Algorithm 1's λ = 10; `make course` runs the default.)
 
 # %% [markdown]
-# %% [markdown]
 # **Sources** for the numbers quoted from the literature: WGAN's clipping c = 0.01, RMSProp 5e-5 and
 # n_critic = 5: Arjovsky et al. (2017), Algorithm 1, and the BatchNorm critic of their reference code
 # (`models/dcgan.py`, `DCGAN_D`); WGAN-GP's λ = 10, n_critic = 5, Adam(1e-4, β = (0, 0.9)): Gulrajani et

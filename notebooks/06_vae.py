@@ -543,7 +543,6 @@ if cfg.profile == "quick":  # measured on the quick settings only (VAE seeds 0, 
 # for exactly this reason.
 
 # %% [markdown]
-# %% [markdown]
 # **Sources** for the numbers quoted from the literature: the VAE, the ELBO and the reparameterisation
 # trick: Kingma & Welling (2014), sec. 2-3; the 86.76-nat anchor (one stochastic layer, IWAE bound with
 # k = 5,000, two 200-unit tanh layers, 50 latents, 60,000 dynamically binarised digits) and the

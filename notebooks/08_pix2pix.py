@@ -493,7 +493,6 @@ print(f"wrote {len(paths)} files like {paths[0].name} ({image_size * 2}x{image_s
 assert (a - scene.inputs[:4]).abs().max() < 0.01 and (b - scene.targets[:4]).abs().max() < 0.01  # 8-bit rounding only
 
 # %% [markdown]
-# %% [markdown]
 # **Sources** for the numbers quoted from the literature (Isola et al. 2017 unless noted): λ = 100 and
 # the L1 + cGAN objective: sec. 3.1; the U-Net and the 70x70 PatchGAN (C64-C128-C256-C512): sec. 3.2 and
 # the appendix (sec. 6.1), receptive fields compared in sec. 4.4 (Table 2); Adam(2e-4, β1 = 0.5), D's

@@ -369,7 +369,6 @@ print(f"memorised: {memorised}")
 # functions (`ganutils.metrics.images.evaluate_images`).
 
 # %% [markdown]
-# %% [markdown]
 # **Sources** for what is quoted from the literature: FID and its formula, $d^2$ between two
 # Gaussians fitted to Inception features: Heusel et al. (2017), the paragraph that defines the FID; precision and recall with k-NN manifolds, k = 3: Kynkäänniemi et al. (2019), sec. 2-3; the
 # Inception Score: Salimans et al. (2016), sec. 4. Every number measured here comes from the course's
