@@ -220,6 +220,9 @@ def run_terminal(topic: str | None = None, lang: str = "en", n: int | None = 10,
     next session; an unreadable progress file is set aside and reported in one line.
     """
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    if stdin is None or getattr(stdin, "closed", False):
+        raise GanutilsError("standard input is closed, and the quiz reads your answers from it: run it in a terminal, "
+                            "or pipe the answers in (e.g. `yes 3 | python -m ganutils quiz`)")
     if seed is None:
         seed = random.SystemRandom().randrange(10**6)
 
