@@ -62,7 +62,7 @@ from ganutils.training.diffusion import Diffusion, EvaluationCounter, NoiseSched
 cfg = gu.setup(profile, device, seed)
 
 
-def key(label):
+def metric_key(label):
     """A metric key without spaces, so that answers can quote it: "GAN, G faster" -> "gan_g_faster"."""
     return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
 
@@ -258,7 +258,7 @@ for name, dist in dists.items():
     for label, row in table[name].items():
         print(f"  {label:14s} modes {row['modes_per_seed']}  high quality % {row['hq_per_seed']}  reverse KL {row['kl_per_seed']}")
     print("  published (VEEGAN protocol, modes): " + ", ".join(f"{k} {v:g}" for k, v in tb.PUBLISHED[name].items()))
-gu.record("toy", {name: {key(label): row for label, row in per.items()} for name, per in table.items()}, quiet=True)
+gu.record("toy", {name: {metric_key(label): row for label, row in per.items()} for name, per in table.items()}, quiet=True)
 gu.record("toy_protocol", {"seeds": seeds, "gan_steps": gan_steps, "ddpm_steps": ddpm_steps, "T": diffusion_T}, quiet=True)
 
 fig, axes = plt.subplots(2, 3, figsize=(9, 6))
@@ -368,12 +368,12 @@ for k, (dist, s) in enumerate(ddpm_jobs):
         sweep.setdefault(dist.name, {}).setdefault(S, []).append(m)
 fig, axes = plt.subplots(1, 3, figsize=(11, 3))
 for name, dist in dists.items():
-    for ax, key, label in zip(axes, ("modes_covered", "pct_high_quality", "reverse_kl"),
+    for ax, field, label in zip(axes, ("modes_covered", "pct_high_quality", "reverse_kl"),
                               ("modes covered (fraction)", "% high quality", "reverse KL")):
-        ys = [np.mean([getattr(m, key) / (dist.n_modes if key == "modes_covered" else 1) for m in sweep[name][S]]) for S in ddim_steps]
+        ys = [np.mean([getattr(m, field) / (dist.n_modes if field == "modes_covered" else 1) for m in sweep[name][S]]) for S in ddim_steps]
         ax.plot(ddim_steps, ys, "o-", label=f"{name}, DDIM")
-        full_val = table[name]["DDPM"][{"modes_covered": "modes_mean", "pct_high_quality": "hq_mean", "reverse_kl": "kl_mean"}[key]]
-        ax.scatter([diffusion_T], [full_val / (dist.n_modes if key == "modes_covered" else 1)], marker="*", s=80,
+        full_val = table[name]["DDPM"][{"modes_covered": "modes_mean", "pct_high_quality": "hq_mean", "reverse_kl": "kl_mean"}[field]]
+        ax.scatter([diffusion_T], [full_val / (dist.n_modes if field == "modes_covered" else 1)], marker="*", s=80,
                    label=f"{name}, DDPM ({diffusion_T} steps)")
         ax.set_xscale("log")
         ax.set_xlabel("network evaluations per sample")
@@ -447,7 +447,7 @@ results["VAE reconstructions (ceiling)"] = metrics.evaluate_images(reconstructio
 keys = ("fd", "precision", "recall", "coverage", "class_kl")
 for name, r in results.items():
     print(f"{name:48s} " + "  ".join(f"{k} {r[k]:.3f}" if isinstance(r[k], float) else f"{k} {r[k]}" for k in keys))
-gu.record("digits", {key(name): {k: r[k] for k in keys + ("class_counts",)} for name, r in results.items()}, quiet=True)
+gu.record("digits", {metric_key(name): {k: r[k] for k in keys + ("class_counts",)} for name, r in results.items()}, quiet=True)
 
 fig, axes = plt.subplots(2, 3, figsize=(11, 6), gridspec_kw={"height_ratios": [1.4, 1]})
 for j, (name, x) in enumerate(fakes.items()):
