@@ -162,6 +162,9 @@ for name, weights in losses.items():
     models[name] = sr.build(name, weights=weights, feature_net=feature_net, init=init, seed=seed, device=cfg.device, **setup)
     fit(models[name], lr_train, hr_train, finetune_steps, name, seed + 1)
 train_seconds = time.perf_counter() - tic
+sr_flops = forward_flops(pre.G, lr_test[:10].to(cfg.device)) / 10  # one forward pass per image, whatever the loss
+print(f"the SR network: {sum(p.numel() for p in pre.G.parameters()):,} parameters, {sr_flops / 1e6:.1f} MFLOP per 28x28 output")
+gu.record("sr_flops_per_image", sr_flops, quiet=True)
 
 outputs = {"bicubic interpolation": sr.interpolate(lr_test, scale)}
 outputs.update({name: m.upscale(lr_test) for name, m in models.items()})

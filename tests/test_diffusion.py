@@ -40,7 +40,9 @@ def test_rescaled_linear_and_cosine_schedules_end_near_zero():
 
 def test_cosine_schedule_follows_its_formula():
     s = cosine_schedule(100)
-    f = lambda t: math.cos((t / 100 + 0.008) / 1.008 * math.pi / 2) ** 2
+    def f(t):
+        return math.cos((t / 100 + 0.008) / 1.008 * math.pi / 2) ** 2
+
     assert s.alpha_bar[49].item() == pytest.approx(f(50) / f(0), rel=1e-9)
 
 
