@@ -346,12 +346,12 @@ gu.record("toy_cost", cost, quiet=True)
 gu.record("toy_wall_seconds_per_sample", {"gan": gan_wall, "ddpm": ddpm_wall}, quiet=True)
 assert cost["gan_evals_per_sample"] == 1 and cost["ddpm_evals_per_sample"] == diffusion_T
 assert all(cost[f"ddim{S}_evals_per_sample"] == S for S in ddim_steps)
-assert cost["ddpm_flops_per_sample"] > 100 * cost["gan_flops_per_sample"], "T evaluations of a similar-sized net cost far more than one"
+assert d_flops > g_flops and cost["ddpm_flops_per_sample"] > diffusion_T * cost["gan_flops_per_sample"], "T evaluations of a larger net"
 
 # %% [markdown]
-# Per sample, the DDPM pays `diffusion_T` evaluations of a network about the GAN generator's size:
-# two to three orders of magnitude more arithmetic than the GAN's single pass (the assertion checks
-# "more than 100x"). Per training update it is the cheaper of the two (one network, one
+# Per sample, the DDPM pays `diffusion_T` evaluations of a network a few times the GAN generator's
+# size (its input carries Fourier features and a time embedding): more than `diffusion_T` times the
+# GAN's arithmetic for one sample (the assertion checks it). Per training update it is the cheaper of the two (one network, one
 # forward/backward, against the GAN's two networks and three passes), but it was trained for more
 # updates here: its total training arithmetic is printed beside the GAN's, so the comparison is
 # explicit. Neither number depends on the machine.
@@ -462,7 +462,7 @@ plt.show()
 ddim_name = "latent DDIM (20 steps)"
 gan_r, dm_r = results["DCGAN"], results[ddim_name]
 assert all(np.isfinite(r["fd"]) and 0 <= r["coverage"] <= 10 for r in results.values())
-if cfg.profile == "quick":  # measured at quick's budgets (calibration: recall 0.72 against 0.11, FD 246 against 628)
+if cfg.profile == "quick":  # measured at quick's budgets (calibration run: recall 0.79 against 0.11, FD 406 against 586)
     assert dm_r["recall"] > gan_r["recall"] + 0.2, "the diffusion model covers much more of the held-out digits (recall)"
     assert dm_r["class_kl"] < gan_r["class_kl"] and dm_r["coverage"] == 10, "and spreads over all ten digits"
     assert dm_r["fd"] < gan_r["fd"], "with a lower Fréchet distance at this budget"
