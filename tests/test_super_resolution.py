@@ -157,3 +157,22 @@ def test_two_sample_accuracy_separates_different_sets_and_not_equal_ones():
     assert same <= 0.6 and apart >= 0.9
     with pytest.raises(GanutilsError, match="image batches"):
         two_sample_accuracy(real, blurred[:, :, :14])
+
+
+def test_experiment_helpers_build_and_score():
+    from ganutils.experiments import super_resolution as sr
+
+    hr = digits(4) * 2 - 1
+    lr = sr.bicubic_inputs(hr, 4)
+    assert lr.shape == (4, 1, 7, 7) and sr.interpolate(lr, 4).shape == hr.shape
+    model = sr.build("L1", seed=0, width=8, blocks=1)
+    again = sr.build("L1", seed=0, width=8, blocks=1)
+    assert all(torch.equal(a, b) for a, b in zip(model.G.state_dict().values(), again.G.state_dict().values()))
+    scores = sr.evaluate(model.upscale(lr), hr, torch.tensor([0, 1, 2, 3]))
+    assert set(scores) == {"psnr", "fd", "sharpness", "digit_accuracy"} and 0 <= scores["digit_accuracy"] <= 1
+    with pytest.raises(GanutilsError, match="unknown SR loss"):
+        sr.build("L2")
+    with pytest.raises(GanutilsError, match="unknown SR setting"):
+        sr.build("L1", depth=3)
+    with pytest.raises(GanutilsError, match="must match"):
+        sr.evaluate(hr, hr[:2], torch.tensor([0, 1]))
