@@ -281,7 +281,8 @@ robust = {
     "interpolation, degraded inputs": sr.evaluate(sr.interpolate(lr_test_degraded, scale), hr_test, labels),
 }
 for name, s in robust.items():
-    print(f"{name:38s} PSNR {s['psnr']:5.2f} dB   FD {s['fd']:7.1f}   digit read right {s['digit_accuracy']:.1%}")
+    print(f"{name:38s} PSNR {s['psnr']:5.2f} dB   FD {s['fd']:7.1f}   sharpness {s['sharpness']:.3f}   "
+          f"digit read right {s['digit_accuracy']:.1%}")
 gu.record("degradations", {metric_key(name): s for name, s in robust.items()}, quiet=True)
 
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
@@ -306,18 +307,24 @@ db, dd = robust["degradation-trained, bicubic inputs"], robust["degradation-trai
 assert lr_test_degraded.shape == lr_test.shape and lr_train_degraded.shape == lr_train[:n_degraded].shape
 if cfg.asserts_quality:
     assert bd["digit_accuracy"] < 0.6 * bb["digit_accuracy"], "the bicubic-trained network fails on degraded inputs"
+    assert bd["psnr"] < bb["psnr"] - 3, "and its distortion grows by several dB"
+if cfg.profile == "quick":  # measured at quick's budget (calibration run: 37.5% against 30.1% on degraded inputs, 83.1% against 91.1% on clean ones)
     assert dd["digit_accuracy"] > bd["digit_accuracy"] + 0.03, "training on the degradations recovers part of it"
-    assert dd["psnr"] > bd["psnr"], "with less distortion as well"
+    assert db["digit_accuracy"] < bb["digit_accuracy"], "at a price on clean inputs"
 
 # %% [markdown]
 # **What this shows.** The bicubic-trained network is good on the inputs it was trained on and
-# breaks on degraded ones: the digit is read right far less often, and its output copies the
-# artefacts (noise, blocks, blur) into the enlarged image, as if they were strokes. The network
-# trained on Real-ESRGAN's degradations has learnt to ignore them and recovers more digits from the
-# same inputs, at a price on clean bicubic inputs (compare its two rows): it has learnt that a fine
-# detail is likely an artefact. At 7x7 pixels many degraded inputs have lost the digit for good (the
-# interpolation row), so no network gets close to its clean-input score; on 256-pixel photographs the
-# same recipe is what made Real-ESRGAN usable on real images.
+# breaks on degraded ones: the digit is read right far less often and the PSNR drops by several dB.
+# The network trained on Real-ESRGAN's degradations reads more of the same degraded digits right,
+# at a price on clean bicubic inputs (compare its two rows): it has learnt that a fine detail may be
+# an artefact. By PSNR and FD the two are about equal on degraded inputs, and neither output is sharp
+# (the sharpness of both is a fraction of the clean-input value). At 7x7 pixels many
+# degraded inputs have lost the digit for good (the interpolation row), and an L1 network that cannot
+# tell which digit it sees outputs the conditional median of the candidates, a blur: the first half of
+# this notebook again. That is why Real-ESRGAN trains the degradation model *and* the GAN stage on
+# top of the L1 network, and why a face restorer adds a generative prior (GFPGAN, below). On 256-pixel
+# photographs, where far more of the signal survives, the same recipe is what made Real-ESRGAN usable
+# on real images.
 #
 # ## What the models in the news add to this
 #
