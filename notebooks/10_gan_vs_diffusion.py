@@ -31,7 +31,7 @@ seed = 0  # toy runs use seeds seed, seed + 1, ...: the seeds of notebook 03's t
 n_seeds = None  # seeds per toy row (None: smoke 1, quick 2, full 5)
 gan_steps = None  # generator updates per toy GAN run, notebook 03's budget (None: smoke 20, quick 1000, full 10000)
 ddpm_steps = None  # updates per toy DDPM (None: smoke 20, quick 2000, full 10000)
-diffusion_T = None  # noise levels T of the toy and latent DDPMs, Ho et al.'s linear betas rescaled to T (None: smoke 25, quick 200, full 1000)
+diffusion_T = None  # noise levels T of the toy and latent DDPMs, Ho et al.'s linear betas rescaled to T (None: smoke 50, quick 200, full 1000)
 ddim_steps = (1, 2, 5, 10, 20, 50)  # sampling steps swept for the quality-vs-steps plots
 digit_gan_steps = None  # DCGAN updates on digits, notebook 03's MNIST run (None: smoke 4, quick 500, full 3000)
 vae_steps = None  # first-stage (VAE) updates of the latent diffusion model (None: smoke 4, quick 400, full 5000)
@@ -78,7 +78,7 @@ latent_steps = cfg.steps(latent_steps, smoke=10, quick=1000, full=20000, name="l
 n_eval = cfg.steps(n_eval, smoke=100, quick=500, full=1000, name="n_eval")
 threads = cfg.steps(threads, smoke=1, quick=1, full=default_threads, name="threads")
 workers = cfg.steps(workers, smoke=1, quick=min(2, os.cpu_count() or 1), full=os.cpu_count() or 1, name="workers")
-diffusion_T = cfg.steps(diffusion_T, smoke=25, quick=200, full=1000, name="diffusion_T")
+diffusion_T = cfg.steps(diffusion_T, smoke=50, quick=200, full=1000, name="diffusion_T")
 ddim_steps = sorted({gu.config.check_positive_int("ddim_steps", s) for s in ddim_steps if s <= diffusion_T})
 seeds = [seed + i for i in range(n_seeds)]
 ring, grid = data.ring(), data.grid()
