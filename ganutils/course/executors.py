@@ -41,6 +41,10 @@ from .record import METRICS_ENV
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", THREADS_ENV)
 START_SECONDS = 120  # a kernel's start-up, on top of --timeout (a busy machine needs some)
+# A kernel that cannot bind the port jupyter_client picked for it (another kernel, started at the same moment by a
+# parallel job, took it) dies at once, and papermill would wait --start-timeout for it: start it again instead.
+KERNEL_START_FAILURES = (b"ZMQError: Address already in use", b"Kernel died before replying to kernel_info")
+KERNEL_START_ATTEMPTS = 3
 DASK_PINS = "dask==2026.8.0 distributed==2026.8.0"
 
 
@@ -110,6 +114,44 @@ def _restore_input_path(notebook: Path, path: str) -> None:
     os.replace(tmp, notebook)
 
 
+def _kernel_did_not_start(log_file: Path, offset: int) -> bool:
+    """The log written since ``offset`` says the kernel died while starting."""
+    try:
+        with open(log_file, "rb") as f:
+            f.seek(offset)
+            text = f.read(200_000)
+    except OSError:
+        return False
+    return any(sign in text for sign in KERNEL_START_FAILURES)
+
+
+def _papermill(cmd, env, out: Path, log_file: Path, job: Job, stop, since: float, first: bool) -> str:
+    """One papermill process, watched twice a second: ok | failed | timeout | interrupted | no kernel."""
+    status = None
+    with open(log_file, "wb" if first else "ab") as log:
+        offset = log.tell()
+        proc, token = proctree.start(cmd, env=env, cwd=out, stdout=log)
+        try:
+            polls = 0
+            while status is None:
+                try:
+                    code = proc.wait(timeout=0.5)
+                    status = "ok" if code == 0 else "failed"
+                except subprocess.TimeoutExpired:  # still running
+                    polls += 1
+                    if time.monotonic() - since > job.timeout + START_SECONDS:
+                        status = "timeout"
+                    elif stop is not None and stop():
+                        status = "interrupted"
+                    elif polls % 4 == 0 and _kernel_did_not_start(log_file, offset):
+                        status = "no kernel"  # papermill would wait --start-timeout for a kernel that is gone
+        finally:
+            proctree.stop(proc, token)  # also after success: a notebook's stray background process dies with it
+    if status == "failed" and _kernel_did_not_start(log_file, offset):
+        status = "no kernel"
+    return status
+
+
 def execute_job(job: Job, out: Path, env_extra: dict, *, stop=None, worker: str = "local") -> Outcome:
     """Run one notebook with papermill in its own session; whatever happens, stop everything it started.
 
@@ -136,22 +178,15 @@ def execute_job(job: Job, out: Path, env_extra: dict, *, stop=None, worker: str 
                               "MPLBACKEND": "module://matplotlib_inline.backend_inline"}, **env_extra)
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")  # the kernel is this environment's
     tic = time.monotonic()
-    status = None
     try:
-        with open(log_file, "wb") as log:
-            proc, token = proctree.start(cmd, env=env, cwd=out, stdout=log)
-            try:
-                while status is None:
-                    try:
-                        code = proc.wait(timeout=0.5)
-                        status = "ok" if code == 0 else "failed"
-                    except subprocess.TimeoutExpired:  # still running
-                        if time.monotonic() - tic > job.timeout + START_SECONDS:
-                            status = "timeout"
-                        elif stop is not None and stop():
-                            status = "interrupted"
-            finally:
-                proctree.stop(proc, token)  # also after success: a notebook's stray background process dies with it
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            status = _papermill(cmd, env, out, log_file, job, stop, since=time.monotonic(), first=attempt == 1)
+            if status != "no kernel":
+                break
+            with open(log_file, "ab") as log:  # two kernels that picked the same free port at once: start again
+                log.write(f"\n[ganutils] the kernel did not start (attempt {attempt}); starting it again\n".encode())
+        if status == "no kernel":
+            status = "failed"
         if source != job.path:
             _restore_input_path(out / f"{job.name}.ipynb", job.path)
     finally:
