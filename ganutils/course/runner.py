@@ -667,14 +667,20 @@ def _params_text(params: dict) -> str:
     return ", ".join(f"{k}={_fmt(v)}" for k, v in params.items()) or "defaults"
 
 
+def _report_order(r: RunResult) -> tuple[str, int]:
+    """Sweeps in the order they started, each in its own order (a rerun keeps its run's first place)."""
+    started = str(r.order[0]) if r.order else "~"
+    index = r.order[1] if len(r.order) > 1 and isinstance(r.order[1], int) else 0
+    return started, index
+
+
 def update_reports(out: Path, plots: bool = False) -> None:
     """Rebuild metrics.json and summary.md from every record in ``out`` (under a lock: runners may share ``out``).
 
     ``plots``: also draw the sweep plots (at the end of a sweep; they cost a second or two each).
     """
     with _locked(out / ".ganutils" / "reports.lock"):
-        results = sorted(load_records(out).values(), key=lambda r: [str(x) for x in (r.order or ["~", 0])[:1]] +
-                         [int(r.order[1]) if len(r.order) > 1 and str(r.order[1]).isdigit() else 0])
+        results = sorted(load_records(out).values(), key=_report_order)
         links = sweep_plots.write_sweep_plots(out, results) if plots else None
         write_reports(out, results, links)
 
