@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_wgan.py
 	$(PY) bench/bench_vae.py
 	$(PY) bench/bench_pix2pix.py
+	$(PY) bench/bench_sweep.py
 
 clean-runs:
 	rm -rf runs/

@@ -19,12 +19,14 @@ def main(argv=None) -> int:
     p_run.add_argument("-p", dest="params", action="append", default=[], metavar="NAME=VALUE[,VALUE...]",
                        help="a notebook parameter; several comma-separated values run a sweep")
     p_run.add_argument("--timeout", type=int, help="seconds per notebook before it is stopped")
+    _add_executor_options(p_run)
 
     p_course = sub.add_parser("course", help="execute every notebook into runs/<timestamp>/ (runs/latest links to it)")
     p_course.add_argument("--profile")
     p_course.add_argument("--out", help="output folder (default runs/<timestamp>)")
     p_course.add_argument("--only", help="comma-separated notebooks to run instead of all")
-    p_course.add_argument("--timeout", type=int)
+    p_course.add_argument("--timeout", type=int, help="seconds per notebook before it is stopped")
+    _add_executor_options(p_course)
 
     sub.add_parser("list", help="list the notebooks and their parameters")
 
@@ -67,22 +69,51 @@ def main(argv=None) -> int:
         return 0
     from .course import runner
 
+    if args.command == "list":
+        return _list(runner)
+    how = dict(timeout=args.timeout, jobs=args.jobs, jobs_per_gpu=args.jobs_per_gpu, dask=args.dask)
     try:
-        if args.command == "list":
-            for path in runner.list_notebooks():
-                params = ", ".join(runner.notebook_parameters(path))
-                print(f"{path.stem:28s} {runner.notebook_title(path)}\n{'':28s} parameters: {params}")
-            return 0
         if args.command == "run":
-            results = runner.run(args.notebooks, out=args.out, profile=args.profile, params=args.params, timeout=args.timeout)
+            results = runner.run(args.notebooks, out=args.out, profile=args.profile, params=args.params, **how)
         else:
-            only = [k for k in (args.only or "").split(",") if k.strip()] or None
-            results = runner.run_course(out=args.out, profile=args.profile, only=only, timeout=args.timeout)
+            only = None if args.only is None else [k for k in args.only.split(",") if k.strip()]
+            results = runner.run_course(out=args.out, profile=args.profile, only=only, **how)
     except GanutilsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except runner.RunInterrupted as stop:  # Ctrl-C / SIGTERM: everything it started is stopped; say how to resume
+        print(f"{args.command}: {stop}", file=sys.stderr, flush=True)
+        return stop.code
     print(verdict(results, args.command))
     return 1 if any(r.status != "ok" for r in results) else 0
+
+
+def _add_executor_options(parser) -> None:
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="notebook runs at once on this machine (default 1); each kernel gets cores // jobs threads")
+    parser.add_argument("--jobs-per-gpu", type=int, default=1,
+                        help="on a machine with GPUs, how many jobs may share one GPU (default 1; jobs go round-robin)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="run on a Dask cluster: its scheduler's address (tcp://host:8786) or scheduler file "
+                             "(needs the [dask] extra)")
+
+
+def _list(runner) -> int:
+    """Every notebook and its parameters; a notebook that cannot be read is one line on stderr (exit 2)."""
+    broken = 0
+    try:
+        notebooks = runner.list_notebooks()
+    except GanutilsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path in notebooks:
+        try:
+            params = ", ".join(runner.notebook_parameters(path))
+            print(f"{path.stem:28s} {runner.notebook_title(path)}\n{'':28s} parameters: {params}")
+        except GanutilsError as err:
+            print(f"error: {err}", file=sys.stderr)
+            broken += 1
+    return 2 if broken else 0
 
 
 def verdict(results, command: str) -> str:

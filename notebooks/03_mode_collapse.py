@@ -48,8 +48,6 @@ mnist_seeds = None  # seeds of the MNIST collapse experiment (None: smoke 1, qui
 workers = None  # toy runs in parallel single-threaded processes (None: 1 in smoke, 2 in quick, every core in full)
 
 # %%
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -71,7 +69,8 @@ ttur_steps = cfg.steps(ttur_steps, smoke=20, quick=600, full=5000, name="ttur_st
 ttur_seeds = cfg.steps(ttur_seeds, smoke=1, quick=2, full=3, name="ttur_seeds")
 mnist_steps = cfg.steps(mnist_steps, smoke=4, quick=500, full=3000, name="mnist_steps")
 mnist_seeds = cfg.steps(mnist_seeds, smoke=1, quick=2, full=3, name="mnist_seeds")
-workers = cfg.steps(workers, smoke=1, quick=min(2, os.cpu_count() or 1), full=os.cpu_count() or 1, name="workers")
+cores = gu.config.cpu_threads()  # every core, or the share `python -m ganutils run --jobs N` gave this kernel
+workers = cfg.steps(workers, smoke=1, quick=min(2, cores), full=cores, name="workers")
 seeds = [seed + i for i in range(n_seeds)]
 setup = dict(hidden=hidden, depth=depth, lr_g=lr_g, lr_d=lr_d, batch_size=batch_size, unroll_steps=unroll_steps, pack=pack)
 if grid_methods is None:
