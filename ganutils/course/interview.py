@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 from ..config import GanutilsError, checkout_dir
+from . import quotes
 from .bank import NOT_DEMONSTRATED, REVIEW_NOTEBOOK, links, load_bank, questions_for
 from .display import static_display
 
@@ -64,7 +65,7 @@ def entry_text(entry: dict, number: int | None = None, width: int = 100, answer:
     if answer:
         wrap = functools.partial(textwrap.wrap, width=width, initial_indent="    ", subsequent_indent="    ",
                                  break_on_hyphens=False)  # "cross-entropy" stays one word in copied text
-        lines += wrap(f"Answer: {_flat(entry['answer_en'])}")
+        lines += wrap(f"Answer: {_flat(quotes.render(entry['answer_en']))}")
         lines.append(f"    Shown in: {where_text(entry)}")
         for c in entry.get("seed_correction") or []:
             lines += wrap(f"Seed {c['seed_file'][:3]} says: {_flat(c['claim'])} Correction: {_flat(c['correction'])} "
@@ -88,7 +89,8 @@ def entry_html(entry: dict, number: int | None = None) -> str:
 def answer_html(entry: dict) -> str:
     """The answer block of an entry: model answer, where it is shown, and any seed corrections."""
     esc = html.escape
-    parts = [f"<p>{esc(_flat(entry['answer_en']))}</p>", f"<p><em>Shown in: {esc(where_text(entry))}</em></p>"]
+    parts = [f"<p>{quotes.render(_flat(entry['answer_en']), mode='html')}</p>",
+             f"<p><em>Shown in: {esc(where_text(entry))}</em></p>"]
     for c in entry.get("seed_correction") or []:
         parts.append(f"<p style='border-left:3px solid #c60;padding-left:6px'><b>Seed {esc(c['seed_file'][:3])} says:</b> "
                      f"{esc(_flat(c['claim']))}<br><b>Correction:</b> {esc(_flat(c['correction']))}<br>"

@@ -24,6 +24,7 @@ import yaml
 
 from ..config import GanutilsError, check_positive_int, checkout_dir
 from ..io import atomic_write_text
+from . import reference
 from .profiles import RUN_DIR_ENV, resolve_profile
 from .record import METRICS_ENV, flatten
 
@@ -303,9 +304,12 @@ def write_reports(out: Path, results: list[RunResult], profile: str, started: st
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    data = {"started": started, "profile": profile, "device": device, "runs": [asdict(r) for r in results]}
+    data = {"started": started, "profile": profile, "device": device, "machine": reference.machine(),
+            "runs": [asdict(r) for r in results]}
     atomic_write_text(out / "metrics.json", json.dumps(data, indent=1))
+    ref = reference.find(profile, device)  # the committed reference run of this profile, or None
     lines = [f"# Course run {started}", "", f"Profile `{profile}` on `{device}`. Executed notebooks are beside this file.", "",
+             *reference.header_lines(ref, profile, device),
              "| run | parameters | status | seconds | metrics |", "|---|---|---|---:|---:|"]
     for r in results:
         lines.append(f"| {r.name} | {_params_text(r.params)} | {r.status} | {r.seconds:.0f} | {len(flatten(r.metrics))} |")
@@ -321,10 +325,5 @@ def write_reports(out: Path, results: list[RunResult], profile: str, started: st
         if not names:
             continue
         lines += ["", f"## {notebook}", ""]
-        if len(runs) == 1:
-            lines += ["| metric | value |", "|---|---:|"] + [f"| {n} | {_fmt(flat[0][n])} |" for n in names]
-        else:
-            lines += ["| metric | " + " | ".join(_params_text(r.params) for r in runs) + " |",
-                      "|---|" + "---:|" * len(runs)]
-            lines += [f"| {n} | " + " | ".join(_fmt(f.get(n, "")) for f in flat) + " |" for n in names]
+        lines += reference.notebook_table(notebook, names, flat, [_params_text(r.params) for r in runs], ref)
     atomic_write_text(out / "summary.md", "\n".join(lines) + "\n")
