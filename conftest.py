@@ -48,6 +48,12 @@ def pytest_runtest_setup(item):
         os.environ.pop("GANUTILS_METRICS_FILE", None)
 
 
+def pytest_unconfigure(config):
+    import shutil
+
+    shutil.rmtree(NBVAL_METRICS_DIR, ignore_errors=True)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``after_notebooks`` run last, when nbval has executed the notebooks."""
     late = [item for item in items if item.get_closest_marker("after_notebooks")]

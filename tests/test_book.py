@@ -146,3 +146,15 @@ def test_claim_and_solution_cells_are_folded(tmp_path):
     out = json.loads((tmp_path / "out.ipynb").read_text())["cells"]
     assert "Claim:" in "".join(out[1]["source"]) and "20 of 25 grid modes" in "".join(out[1]["source"])
     assert "hide-input" in out[2]["metadata"]["tags"] and "hide-input" in out[3]["metadata"]["tags"]
+
+
+def test_claim_cells_state_their_claim():
+    """A code cell tagged ``claim`` starts with a ``# Claim: ...`` comment (the book shows it) and asserts it."""
+    bad = []
+    for path in runner.list_notebooks():
+        for i, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            if "claim" in cell.get("metadata", {}).get("tags", []):
+                source = "".join(cell["source"])
+                if cell["cell_type"] != "code" or not book.claim_text(source) or "assert" not in source:
+                    bad.append(f"{path.stem} cell {i}")
+    assert not bad, f"cells tagged 'claim' need a leading '# Claim: ...' comment and an assert: {bad}"

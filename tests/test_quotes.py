@@ -76,6 +76,26 @@ def test_render_falls_back_to_the_next_source_and_marks_what_nobody_measured():
     assert quotes.render("no quote here", [ref], "text") == "no quote here"
 
 
+def test_quotes_in_markdown_code_are_examples_left_alone():
+    ref = quotes.Source({"03_m": {"a": 1.23456}}, "p")
+    text = "`{{03_m:a}}` and 9<!--{{03_m:a}}--> and `7<!--{{03_m:a}}-->`\n```\n{{03_m:a}}\n```\n"
+    assert len(quotes.find(text)) == 1
+    assert quotes.render(text, ref).startswith("`{{03_m:a}}` and 1.23 and `7<!--{{03_m:a}}-->`\n```\n{{03_m:a}}\n```")
+    assert quotes.malformed("{{03_m:a}} {{ oops }} `{{not checked}}`") == ["{{ oops }}"]
+
+
+def test_prerendered_quotes_are_refreshed_from_the_reference(tmp_path):
+    ref = quotes.Source({"01_minmax_and_js": {"js": 0.18661}}, "quick, CPU, 2 cores, 2026-11-30")
+    path = tmp_path / "README.md"
+    path.write_text("JS measured 0.2<!--{{01_minmax_and_js:js}}-->, and ?<!-- {{01_minmax_and_js:gone}} -->.\n")
+    assert [(shown, q.key) for shown, q in quotes.prerendered(path.read_text())] == [("0.2", "js"), ("?", "gone")]
+    assert quotes.refresh_file(path, ref) is True
+    assert path.read_text() == "JS measured 0.187<!--{{01_minmax_and_js:js}}-->, and ?<!--{{01_minmax_and_js:gone}}-->.\n"
+    assert quotes.refresh_file(path, ref) is False, "a second refresh changes nothing"
+    rendered = quotes.render(path.read_text(), ref)
+    assert rendered.startswith("JS measured 0.187, and [01_minmax_and_js:gone: not measured].")
+
+
 def test_static_record_names_cover_plain_nested_and_fstring_keys(tmp_path):
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "source":
                      'gu.record("ring", table)\nfor m in ms:\n    gu.record(f"toy/{m}/modes", 1)\n%matplotlib inline\n'},
@@ -104,6 +124,24 @@ def test_every_quote_names_a_course_notebook_and_a_key_it_records():
             problems.append(f"{where}: {q.text}: {q.notebook} records no such key (its gu.record names: "
                             f"{', '.join(n if isinstance(n, str) else n.pattern for n in names[q.notebook][:12])} ...)")
     assert not problems, "stale quotes:\n" + "\n".join(problems)
+
+
+def test_quotes_are_well_formed():
+    texts = [(f"bank {q['id']}", q.get(f) or "") for q in bank.load_bank() for f in ("answer_en", "answer_zh")]
+    texts.append(("README.md", (runner.REPO_DIR / "README.md").read_text(encoding="utf-8")))
+    texts += [(stem, t) for stem, path in NOTEBOOKS.items() for t in quotes.markdown_cells(path)]
+    bad = [(where, m) for where, text in texts for m in quotes.malformed(text)]
+    assert not bad, f"write quotes as {{{{NN_name:metric_key}}}}: {bad[:10]}"
+
+
+def test_prerendered_values_match_the_reference():
+    """A number shown in README.md or a notebook beside a quote is the reference's (`quotes --refresh` fixes it)."""
+    sources = quotes.reference_sources()
+    if not sources:
+        pytest.skip("no quick/full reference run committed yet: pre-rendered values are checked once there is one")
+    stale = [(f.name, shown, quotes.shown_value(q, sources), q.text) for f in quotes.quoted_files(runner.REPO_DIR)
+             for shown, q in quotes.prerendered(f.read_text(encoding="utf-8")) if shown != quotes.shown_value(q, sources)]
+    assert not stale, f"run `python -m ganutils quotes --refresh` (then tools/nb.py check): {stale[:10]}"
 
 
 def test_the_staleness_check_fails_on_a_renamed_key(tmp_path):

@@ -31,6 +31,18 @@ QUOTE = re.compile(r"\{\{\s*(?P<notebook>\d\d_[a-z0-9_]+)\s*:\s*(?P<key>[^{}\s]+
 ANY_BRACES = re.compile(r"\{\{[^{}]*\}\}")
 PRERENDERED = re.compile(r"(?P<value>[^\s<>()\[\]{}`*|]*)<!--\s*(?P<quote>\{\{[^{}]*\}\})\s*-->")
 MODES = ("text", "markdown", "html")
+CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)  # Markdown code: quotes shown there are examples, left alone
+
+
+def _in_code(text: str):
+    """A predicate: whether a position of ``text`` lies inside Markdown code (a fenced block or an inline span)."""
+    spans = [m.span() for m in CODE.finditer(text)]
+    return lambda pos: any(a <= pos < b for a, b in spans)
+
+
+def _matches(pattern: re.Pattern, text: str) -> list[re.Match]:
+    inside = _in_code(text)
+    return [m for m in pattern.finditer(text) if not inside(m.start("quote") if "quote" in pattern.groupindex else m.start())]
 
 
 @dataclass(frozen=True)
@@ -42,12 +54,12 @@ class Quote:
 
 def find(text: str) -> list[Quote]:
     """Every quote in ``text``, in order (bare or pre-rendered)."""
-    return [Quote(m["notebook"], m["key"], m[0]) for m in QUOTE.finditer(text or "")]
+    return [Quote(m["notebook"], m["key"], m[0]) for m in _matches(QUOTE, text or "")]
 
 
 def malformed(text: str) -> list[str]:
     """``{{...}}`` that look like quotes but do not parse as ``{{NN_name:key}}``."""
-    return [m[0] for m in ANY_BRACES.finditer(text or "") if not QUOTE.fullmatch(m[0])]
+    return [m[0] for m in _matches(ANY_BRACES, text or "") if not QUOTE.fullmatch(m[0])]
 
 
 def normal_key(key: str) -> str:
@@ -122,7 +134,7 @@ def render(text: str, sources: list[Source] | Source | None = None, mode: str = 
     text = text or ""
     if "{{" not in text:
         return html.escape(text) if mode == "html" else text
-    text = PRERENDERED.sub(lambda m: m["quote"] if find(m["quote"]) else m[0], text)  # the shown value is refilled
+    text = _sub(PRERENDERED, lambda m: m["quote"] if find(m["quote"]) else m[0], text)  # the shown value is refilled
     used: list[Source] = []
 
     def fill(notebook: str, key: str) -> str:
@@ -141,7 +153,7 @@ def render(text: str, sources: list[Source] | Source | None = None, mode: str = 
         return html.escape(missing) if mode == "html" else missing
 
     out, last = [], 0
-    for m in QUOTE.finditer(text):
+    for m in _matches(QUOTE, text):
         plain = text[last:m.start()]
         out.append(html.escape(plain) if mode == "html" else plain)
         out.append(fill(m["notebook"], m["key"]))
@@ -160,13 +172,22 @@ def render(text: str, sources: list[Source] | Source | None = None, mode: str = 
     return result
 
 
+def _sub(pattern: re.Pattern, repl, text: str) -> str:
+    """``pattern.sub(repl, text)`` outside Markdown code."""
+    out, last = [], 0
+    for m in _matches(pattern, text):
+        out += [text[last:m.start()], repl(m)]
+        last = m.end()
+    return "".join(out + [text[last:]])
+
+
 # ----------------------------------------------------------------------------- pre-rendered quotes in files
 
 
 def prerendered(text: str) -> list[tuple[str, Quote]]:
     """(shown value, quote) for every pre-rendered quote ``VALUE<!--{{NN_name:key}}-->`` in ``text``."""
     out = []
-    for m in PRERENDERED.finditer(text or ""):
+    for m in _matches(PRERENDERED, text or ""):
         found = find(m["quote"])
         if found:
             out.append((m["value"], found[0]))
@@ -192,7 +213,7 @@ def refresh_text(text: str, sources=None) -> str:
             return m[0]
         return f"{shown_value(found[0], sources)}<!--{found[0].text}-->"
 
-    return PRERENDERED.sub(fill, text)
+    return _sub(PRERENDERED, fill, text)
 
 
 def refresh_file(path, sources=None) -> bool:
