@@ -120,20 +120,22 @@ def _sources(sources) -> list[Source]:
     return [sources] if isinstance(sources, Source) else list(sources)
 
 
-def render(text: str, sources: list[Source] | Source | None = None, mode: str = "text") -> str:
+def render(text: str, sources: list[Source] | Source | None = None, mode: str = "text", note: bool = True,
+           escape: bool = True) -> str:
     """``text`` with every quote replaced by its value from the first source that has it.
 
     ``sources``: default the committed reference run. ``mode``: "text" (the value), "markdown"
     (MyST: the value in an ``{abbr}`` role whose tooltip names the key and the run) or "html" (an
-    ``<abbr>``; the rest of ``text`` is escaped). When any quote was filled, one sentence naming where
-    the numbers come from is appended.
+    ``<abbr>``; the rest of ``text`` is escaped unless ``escape=False``). When any quote was filled and
+    ``note`` is true, one sentence naming where the numbers come from is appended.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     sources = _sources(sources)
     text = text or ""
+    esc = html.escape if mode == "html" and escape else str
     if "{{" not in text:
-        return html.escape(text) if mode == "html" else text
+        return esc(text)
     text = _sub(PRERENDERED, lambda m: m["quote"] if find(m["quote"]) else m[0], text)  # the shown value is refilled
     used: list[Source] = []
 
@@ -154,21 +156,19 @@ def render(text: str, sources: list[Source] | Source | None = None, mode: str = 
 
     out, last = [], 0
     for m in _matches(QUOTE, text):
-        plain = text[last:m.start()]
-        out.append(html.escape(plain) if mode == "html" else plain)
+        out.append(esc(text[last:m.start()]))
         out.append(fill(m["notebook"], m["key"]))
         last = m.end()
-    tail = text[last:]
-    out.append(html.escape(tail) if mode == "html" else tail)
+    out.append(esc(text[last:]))
     result = "".join(out)
-    if used:
-        note = "Numbers measured by the " + "; ".join(f"{s.label} ({s.provenance})" for s in used) + "."
+    if used and note:
+        sentence = "Numbers measured by the " + "; ".join(f"{s.label} ({s.provenance})" for s in used) + "."
         if mode == "markdown":
-            result = result.rstrip() + f" *({note})*"
+            result = result.rstrip() + f" *({sentence})*"
         elif mode == "html":
-            result = result.rstrip() + f' <small class="ganutils-provenance">({html.escape(note)})</small>'
+            result = result.rstrip() + f' <small class="ganutils-provenance">({html.escape(sentence)})</small>'
         else:
-            result = result.rstrip() + f" ({note})"
+            result = result.rstrip() + f" ({sentence})"
     return result
 
 
@@ -179,6 +179,23 @@ def _sub(pattern: re.Pattern, repl, text: str) -> str:
         out += [text[last:m.start()], repl(m)]
         last = m.end()
     return "".join(out + [text[last:]])
+
+
+def render_reference(text: str, mode: str = "text") -> str:
+    """The checkpoint's and the quiz's entry point: quotes in ``text`` (already escaped for ``mode``) filled from the
+    committed reference run, without the provenance sentence (``provenance_note`` says it once per answer)."""
+    return render(text, None, mode, note=False, escape=False)
+
+
+def provenance_note(text: str = "", lang: str = "en") -> str:
+    """"Measured numbers: reference run (quick, CPU, 2 cores, 2026-11-30)." when ``text`` quotes any (or when
+    ``text`` is empty and a reference exists); "" otherwise."""
+    sources = reference_sources()
+    if not sources or (text and not find(text)):
+        return ""
+    if lang == "zh":
+        return f"实测数字来自参考运行（{sources[0].provenance}）。"
+    return f"Measured numbers: reference run ({sources[0].provenance})."
 
 
 # ----------------------------------------------------------------------------- pre-rendered quotes in files
