@@ -61,7 +61,7 @@ def test_render_fills_values_and_says_where_they_come_from():
     assert plain.startswith("The vanilla GAN covered 1.33 modes.")
     assert "quick, CPU, 2 cores, 2026-11-30" in plain and "{{" not in plain
     md = quotes.render(text, ref, "markdown")
-    assert "{abbr}`1.33 (03_mode_collapse:ring/vanilla/modes_mean, reference run: quick, CPU" in md
+    assert "{abbr}`1.33 (03_mode_collapse:ring/vanilla/modes_mean, the reference run: quick, CPU" in md
     html = quotes.render(text, ref, "html")
     assert '<abbr title="03_mode_collapse:ring/vanilla/modes_mean' in html and ">1.33</abbr>" in html
 
@@ -72,7 +72,9 @@ def test_render_falls_back_to_the_next_source_and_marks_what_nobody_measured():
     out = quotes.render("{{01_minmax_and_js:js}} {{03_mode_collapse:ring.vanilla.modes_mean}} {{01_minmax_and_js:gone}}",
                         [ref, run], "text")
     assert out.startswith("0.5 2 [01_minmax_and_js:gone: not measured]")
-    assert "reference run (quick" in out and "this run (smoke" in out
+    assert "Numbers measured by the reference run (quick" in out and "this run (smoke" in out
+    zh = quotes.render("{{01_minmax_and_js:js}}", [ref], "text", lang="zh")
+    assert zh.startswith("0.5") and "实测数字来自the reference run" not in zh and "实测数字来自" in zh
     assert quotes.render("no quote here", [ref], "text") == "no quote here"
 
 

@@ -289,6 +289,29 @@ def _section_link(notebook: str, section: str | None, pages: dict[str, Page], se
     return f"[{_cell_text(label)}]({target}){where}"
 
 
+def _answer_block(q: dict, lang: str, sources: list) -> list[str]:
+    """Key points, then the model answer, in ``lang`` (folded), quotes filled in."""
+    answer = q.get(f"answer_{lang}")
+    if not answer:
+        return []
+    points = [f"- {quotes.render(' '.join(p.split()), sources, 'markdown', note=False)}" for p in q.get(f"key_points_{lang}") or []]
+    head, title = ("**要点**", "答案") if lang == "zh" else ("**Key points**", "Answer")
+    lines = [f":::{{dropdown}} {title}"]
+    lines += ([head, ""] + points + [""]) if points else []
+    lines += [quotes.render(" ".join(answer.split()), sources, "markdown", lang=lang), ":::", ""]
+    return lines
+
+
+def _code_block(q: dict) -> list[str]:
+    """The source of the tested ganutils functions a coding question is answered by (folded)."""
+    from . import interview
+
+    lines = []
+    for path, source in interview.code_answers(q) if q.get("code") else []:
+        lines += [f"::::{{dropdown}} Code: `{path}`", "```python", source.rstrip(), "```", "::::", ""]
+    return lines
+
+
 def _bank_pages(src: Path, pages: list[Page], sources: list) -> None:
     entries = bank.load_bank()
     by_stem, sections = {}, {}
@@ -299,10 +322,12 @@ def _bank_pages(src: Path, pages: list[Page], sources: list) -> None:
     folder.mkdir()
     topics = [t for t in bank.TOPICS if any(q["topic"] == t for q in entries)]
     langs = "English and Chinese" if any(q.get("answer_zh") for q in entries) else "English (questions also in Chinese)"
+    note = quotes.provenance_note()
     index = ["# Interview question bank", "",
-             f"{len(entries)} questions from the interview material, answers in {langs}, folded (try first), each "
-             "linked to the notebook section that demonstrates it. Numbers in the answers come from the committed "
-             "reference run (hover for the key and the run).", "",
+             f"{len(entries)} questions from the interview material, answered in {langs}: key points first, then the "
+             "model answer, folded (answer aloud first), each linked to the notebook section that demonstrates it. "
+             + (f"{note} Hover a number for its key." if note else
+                "No reference run is committed yet: quoted numbers come from this run where it measured them."), "",
              "```{toctree}", ":maxdepth: 1", ""] + topics + ["```", ""]
     (folder / "index.md").write_text("\n".join(index), encoding="utf-8")
     for topic in topics:
@@ -311,15 +336,13 @@ def _bank_pages(src: Path, pages: list[Page], sources: list) -> None:
             origin = "from the interview material" if q["source"] == "seed" else "added by the course"
             lines += [f"({q['id']})=", f"## {' '.join(q['question_en'].split())}", "",
                       "```{container} ganutils-question-zh", q["question_zh"].strip(), "```", "",
-                      f"<small>difficulty {q['difficulty']} · {origin}</small>", "",
-                      ":::{dropdown} Answer", quotes.render(q["answer_en"].strip(), sources, "markdown"), ":::", ""]
-            if q.get("answer_zh"):
-                lines += [":::{dropdown} 答案", quotes.render(q["answer_zh"].strip(), sources, "markdown"), ":::", ""]
+                      f"<small>difficulty {q['difficulty']} · {origin}</small>", ""]
+            lines += _answer_block(q, "en", sources) + _answer_block(q, "zh", sources) + _code_block(q)
             if q.get("notebook"):
                 lines += ["Shown in " + _section_link(q["notebook"], q.get("section"), by_stem, sections) + ".", ""]
             for c in q.get("seed_correction") or []:
                 e = c.get("experiment")
-                shown = _section_link(e["notebook"], e["section"], by_stem, sections) if e else "the literature"
+                shown = _section_link(e["notebook"], e["section"], by_stem, sections) if e else "explained, not run"
                 lines += [f"- **Seed {c['seed_file'][:3]} says:** {' '.join(c['claim'].split())} "
                           f"**Correction:** {' '.join(c['correction'].split())} (shown by {shown})", ""]
         (folder / f"{topic}.md").write_text("\n".join(lines), encoding="utf-8")
@@ -387,7 +410,8 @@ def quote_sources(data: dict | None = None) -> list:
     if data is not None:
         values = {r["notebook"]: flatten(r.get("metrics", {})) for r in data.get("runs", [])
                   if r.get("status") == "ok" and not r.get("params")}
-        prov = f"{data.get('profile', '?')}, {data.get('device', '?')}, {str(data.get('started', '?'))[:10]}"
+        prov = reference.provenance_text({"profile": data.get("profile", "?"), "device": data.get("device", "cpu"),
+                                          "machine": data.get("machine"), "date": data.get("started", "?")})
         sources.append(quotes.Source(values, prov, "this run"))
     return sources
 
@@ -452,6 +476,7 @@ def status_line(run: Path, pages: list[Page], book: Path, log: Path) -> str:
         parts = [f"failed: {', '.join(f'{p.name} ({p.status})' for p in bad)}"] if bad else []
         parts += [f"not run: {', '.join(p.stem for p in missing)}"] if missing else []
         numbers = " ".join(dict.fromkeys(p.stem[:2] for p in bad + missing))
-        text += (f"; {'; '.join(parts)}: the book marks them; see each failure's log, then rerun the course (`make course`;"
+        logs = "read each failure's log, then " if bad else ""
+        text += (f"; {'; '.join(parts)}: the book marks them; {logs}rerun the course (`make course`;"
                  f" `python -m ganutils run {numbers} --out DIR` runs just those) and `make book` again")
     return text

@@ -31,6 +31,7 @@ QUOTE = re.compile(r"\{\{\s*(?P<notebook>\d\d_[a-z0-9_]+)\s*:\s*(?P<key>[^{}\s]+
 ANY_BRACES = re.compile(r"\{\{[^{}]*\}\}")
 PRERENDERED = re.compile(r"(?P<value>[^\s<>()\[\]{}`*|]*)<!--\s*(?P<quote>\{\{[^{}]*\}\})\s*-->")
 MODES = ("text", "markdown", "html")
+ZH_LABELS = {"the reference run": "参考运行", "this run": "本次运行"}
 CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)  # Markdown code: quotes shown there are examples, left alone
 
 
@@ -91,7 +92,7 @@ class Source:
 
     values: dict  # notebook stem -> {key: value}
     provenance: str  # "quick, CPU, 2 cores, 2026-11-30"
-    label: str = "reference run"
+    label: str = "the reference run"
 
     def __post_init__(self):
         self.values = {nb: {normal_key(k): v for k, v in metrics.items()} for nb, metrics in self.values.items()}
@@ -105,7 +106,7 @@ def _reference_source() -> Source | None:
     from .reference import for_quotes  # the committed reference (quick on CPU first)
 
     ref = for_quotes()
-    return Source(ref.central_values(), ref.text, "reference run") if ref is not None else None
+    return Source(ref.central_values(), ref.text) if ref is not None else None
 
 
 def reference_sources() -> list[Source]:
@@ -121,13 +122,13 @@ def _sources(sources) -> list[Source]:
 
 
 def render(text: str, sources: list[Source] | Source | None = None, mode: str = "text", note: bool = True,
-           escape: bool = True) -> str:
+           escape: bool = True, lang: str = "en") -> str:
     """``text`` with every quote replaced by its value from the first source that has it.
 
     ``sources``: default the committed reference run. ``mode``: "text" (the value), "markdown"
     (MyST: the value in an ``{abbr}`` role whose tooltip names the key and the run) or "html" (an
     ``<abbr>``; the rest of ``text`` is escaped unless ``escape=False``). When any quote was filled and
-    ``note`` is true, one sentence naming where the numbers come from is appended.
+    ``note`` is true, one sentence (in ``lang``: "en" or "zh") naming where the numbers come from is appended.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -162,7 +163,11 @@ def render(text: str, sources: list[Source] | Source | None = None, mode: str = 
     out.append(esc(text[last:]))
     result = "".join(out)
     if used and note:
-        sentence = "Numbers measured by the " + "; ".join(f"{s.label} ({s.provenance})" for s in used) + "."
+        if lang == "zh":
+            runs = [f"{ZH_LABELS.get(s.label, s.label)}（{s.provenance}）" for s in used]
+        else:
+            runs = [f"{s.label} ({s.provenance})" for s in used]
+        sentence = ("实测数字来自" + "；".join(runs) + "。") if lang == "zh" else "Numbers measured by " + "; ".join(runs) + "."
         if mode == "markdown":
             result = result.rstrip() + f" *({sentence})*"
         elif mode == "html":
