@@ -60,6 +60,17 @@ def test_the_book_has_every_part(smoke_book, smoke_run):
     assert f'src="../_static/mathjax/{book.MATHJAX_BUNDLE}' in nb01
 
 
+def test_executed_notebooks_show_no_bookkeeping(smoke_run):
+    """What the learner sees is teaching: no "recorded ..." lines and no bare Out[n] values of bookkeeping."""
+    for path in sorted(smoke_run.glob("[0-9][0-9]_*.ipynb")):
+        for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+            for out in cell.get("outputs", []):
+                text = "".join(out.get("text", ""))
+                assert not any(line.startswith("recorded ") for line in text.splitlines()), f"{path.name} cell {i}: {text[:80]}"
+                if out["output_type"] == "execute_result":
+                    assert set(out["data"]) - {"text/plain"}, f"{path.name} cell {i} echoes a value: {out['data']['text/plain'][:80]}"
+
+
 def test_bank_questions_link_to_notebook_sections(smoke_book):
     pages = list((smoke_book / "bank").glob("*.html"))
     text = "".join(p.read_text(encoding="utf-8") for p in pages)

@@ -97,3 +97,32 @@ def test_runner_summary_has_the_reference_column(smoke_run, tmp_path, monkeypatc
     metric_rows = [line for line in rows if line.count("|") == 5]
     assert metric_rows and all(line.endswith("| same |") for line in metric_rows), metric_rows[:3]
     assert json.loads((out / "metrics.json").read_text())["machine"]["cores"] >= 1
+
+
+def test_one_command_writes_the_reference_and_refreshes_quoted_numbers(tmp_path, capsys):
+    run = _fake_run(tmp_path, values=(4.0, 6.0))
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    (repo / "README.md").write_text("The ring: ?<!--{{00_a:ring/modes}}--> modes; `?<!--{{00_a:ring/modes}}-->` stays.\n")
+    (repo / "notebooks" / "00_a.py").write_text("# %% [markdown]\n# covers 1<!--{{00_a:ring.modes}}--> modes\n")
+    dest = reference.make(from_run=run, argv=["reference", "--from", str(run)], root=repo / "reference", repo=repo,
+                          notebooks=["00_a", "01_b"])
+    assert dest == repo / "reference" / "quick-cpu"
+    prov = json.loads((dest / "provenance.json").read_text())
+    assert prov["command"] == f"python -m ganutils reference --from {run}" and prov["seeds"] == [0, 1]
+    assert (repo / "README.md").read_text() == ("The ring: 5<!--{{00_a:ring/modes}}--> modes; "
+                                                 "`?<!--{{00_a:ring/modes}}-->` stays.\n")
+    assert "covers 5<!--{{00_a:ring.modes}}-->" in (repo / "notebooks" / "00_a.py").read_text()
+    out = capsys.readouterr().out
+    assert "quoted numbers refreshed in: README.md, notebooks/00_a.py" in out
+
+
+def test_reference_cli_errors_are_one_line(tmp_path, capsys):
+    from ganutils.__main__ import main
+
+    run = _fake_run(tmp_path, status="failed")
+    assert main(["reference", "--from", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "is not a complete course run" in err and "\n" not in err
+    assert main(["reference", "--seeds", "0,x"]) == 2
+    assert "--seeds '0,x'" in capsys.readouterr().err

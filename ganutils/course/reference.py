@@ -310,9 +310,16 @@ def write(run_dir, command: str, root: Path | None = None, notebooks: list[str] 
 
 
 def make(profile: str | None = None, seeds: list[int] | None = None, from_run=None, timeout: int | None = None,
-         argv: list[str] | None = None) -> Path:
-    """``python -m ganutils reference``: run the course (or take ``from_run``), write the reference, refresh quotes."""
+         argv: list[str] | None = None, root: Path | None = None, repo: Path | None = None,
+         notebooks: list[str] | None = None) -> Path:
+    """``python -m ganutils reference``: run the course (or take ``from_run``), write the reference, refresh quotes.
+
+    ``root`` (default ``reference/``), ``repo`` (whose README and notebooks get their quotes refreshed) and
+    ``notebooks`` (what a complete run must hold) are for tests.
+    """
     from . import quotes, runner
+
+    repo = REPO_DIR if repo is None else Path(repo)
 
     command = "python -m ganutils " + " ".join(shlex.quote(a) for a in (argv or ["reference"]))
     if from_run is None:
@@ -326,11 +333,13 @@ def make(profile: str | None = None, seeds: list[int] | None = None, from_run=No
         if profile is not None and data.get("profile") not in (None, profile):
             raise GanutilsError(f"{from_run} is a {data.get('profile')!r} run, not {profile!r}: drop --profile or give "
                                 f"a {profile} run")
-    dest = write(from_run, command)
+    dest = write(from_run, command, root, notebooks)
     print(f"reference written: {dest} ({provenance_text(json.loads((dest / 'provenance.json').read_text()))})", flush=True)
     quotes._reference_source.cache_clear()
-    changed = [p for p in quotes.quoted_files(REPO_DIR) if quotes.refresh_file(p)]
+    ref = for_quotes(dest.parent)
+    sources = [quotes.Source(ref.central_values(), ref.text)] if ref is not None else []
+    changed = [p for p in quotes.quoted_files(repo) if quotes.refresh_file(p, sources)]
     if changed:
-        print("quoted numbers refreshed in: " + ", ".join(os.path.relpath(p, REPO_DIR) for p in changed), flush=True)
-    print(f"commit {os.path.relpath(dest, REPO_DIR)}/ (and any refreshed file) together", flush=True)
+        print("quoted numbers refreshed in: " + ", ".join(os.path.relpath(p, repo) for p in changed), flush=True)
+    print(f"commit {os.path.relpath(dest, repo)}/ (and any refreshed file) together", flush=True)
     return dest
