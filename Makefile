@@ -4,8 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?=
+RUN ?=
+# What the book serves itself (never a CDN): MathJax, pinned by tools/book/package-lock.json, installed with npm.
+BOOK_ASSETS := $(VENV)/share/ganutils-book
+MATHJAX := $(BOOK_ASSETS)/node_modules/mathjax/es5/tex-chtml-full.js
 
-.PHONY: env course test lab bench clean-runs
+.PHONY: env course test lab bench clean-runs book mathjax
 
 env: $(STAMP)
 
@@ -20,8 +24,22 @@ course: $(STAMP)
 	$(PY) -m ganutils course $(if $(PROFILE),--profile $(PROFILE))
 
 test: $(STAMP)
+	@$(MAKE) --no-print-directory mathjax || echo "(no MathJax: tests/test_book.py skips unless GANUTILS_REQUIRE_BROWSER=1)"
 	$(VENV)/bin/lint-imports
 	GANUTILS_OFFLINE=1 GANUTILS_PROFILE=smoke $(PY) -m pytest
+
+# `make book`: runs/latest (or RUN=folder) as an offline static site, <run>/book/index.html
+book: $(STAMP) $(MATHJAX)
+	$(PY) -m ganutils book $(if $(RUN),--run $(RUN))
+
+mathjax: $(MATHJAX)
+
+$(MATHJAX): tools/book/package.json tools/book/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: it installs the pinned MathJax the book serves (Debian: apt-get install -y npm)"; exit 1; }
+	mkdir -p $(BOOK_ASSETS)
+	cp tools/book/package.json tools/book/package-lock.json $(BOOK_ASSETS)/
+	cd $(BOOK_ASSETS) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -47,7 +47,26 @@ def main(argv=None) -> int:
     p_quiz.add_argument("--export-anki", metavar="FILE.apkg",
                         help="write the selected questions (--topic, --difficulty) as an Anki deck instead of quizzing")
 
+    p_book = sub.add_parser("book", help="render a run (default runs/latest) as an offline static site: <run>/book/index.html")
+    p_book.add_argument("--run", help="the run folder (default: runs/latest)")
+
+    p_ref = sub.add_parser("reference", help="make reference/<profile>-<device>/ from a complete course run (never edit it by hand)")
+    p_ref.add_argument("--profile", help="smoke | quick | full: run the whole course in this profile first")
+    p_ref.add_argument("--seeds", help="comma-separated seeds: one course run per seed (e.g. 0,1,2)")
+    p_ref.add_argument("--from", dest="from_run", help="take this finished, complete run folder instead of running the course")
+    p_ref.add_argument("--timeout", type=int, help="seconds per notebook before it is stopped")
+
+    p_quotes = sub.add_parser("quotes", help="measured numbers quoted by key: list them, or refresh the pre-rendered ones")
+    p_quotes.add_argument("--refresh", action="store_true",
+                          help="rewrite the values of VALUE<!--{{NN_name:key}}--> quotes in README.md and the notebooks")
+
     args = parser.parse_args(argv)
+    if args.command in ("book", "reference", "quotes"):
+        try:
+            return _book_and_reference(args, argv)
+        except GanutilsError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     if args.command == "quiz":
         from .course import quiz
 
@@ -114,6 +133,40 @@ def _list(runner) -> int:
             print(f"error: {err}", file=sys.stderr)
             broken += 1
     return 2 if broken else 0
+
+
+def _book_and_reference(args, argv) -> int:
+    """``book``, ``reference`` and ``quotes``: what a run becomes after it ran."""
+    if args.command == "book":
+        from .course import book
+
+        book.build(args.run)
+        return 0
+    if args.command == "reference":
+        from .course import reference
+
+        seeds = None
+        if args.seeds:
+            try:
+                seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+            except ValueError:
+                raise GanutilsError(f"--seeds {args.seeds!r}: give comma-separated integers, e.g. --seeds 0,1,2") from None
+        reference.make(args.profile, seeds, args.from_run, args.timeout,
+                       argv=list(argv) if argv is not None else sys.argv[1:])
+        return 0
+    from .course import quotes, runner
+
+    files = quotes.quoted_files(runner.REPO_DIR) if runner.REPO_DIR is not None else []
+    if args.refresh:
+        changed = [f for f in files if quotes.refresh_file(f)]
+        print(f"refreshed {len(changed)} file(s)" + (": " + ", ".join(f.name for f in changed) if changed else ""))
+        return 0
+    sources = quotes.reference_sources()
+    print(f"reference: {sources[0].provenance if sources else 'none committed (values show as ?)'}")
+    for f in files:
+        for shown, q in quotes.prerendered(f.read_text(encoding="utf-8")):
+            print(f"{f.name}: {q.text} shows {shown}, reference {quotes.shown_value(q, sources)}")
+    return 0
 
 
 def verdict(results, command: str) -> str:

@@ -19,6 +19,7 @@ import textwrap
 from pathlib import Path
 
 from ..config import GanutilsError, checkout_dir
+from . import quotes
 from .bank import NOT_DEMONSTRATED, REVIEW_NOTEBOOK, links, load_bank, questions_for
 from .display import static_display
 
@@ -191,13 +192,20 @@ class Checkpoint:
     def __init__(self, notebook: str, entries: list[dict], header: str = ""):
         self.notebook, self.entries, self.header = notebook, list(entries), header
 
+    def _provenance(self) -> str:
+        """Where the measured numbers quoted in these answers come from, once for the whole checkpoint."""
+        quoted = " ".join(q.get(f) or "" for q in self.entries for f in ("answer_en", "answer_zh"))
+        return quotes.provenance_note(quoted) if quotes.find(quoted) else ""
+
     def text(self) -> str:
         title = f"Interview checkpoint: {self.notebook} ({len(self.entries)} question{'s' * (len(self.entries) != 1)})"
         body = "\n\n".join(entry_text(q, i) for i, q in enumerate(self.entries, 1))
-        return "\n".join(filter(None, [title, _flat(self.header)])) + "\n\n" + body
+        return "\n".join(filter(None, [title, _flat(self.header), self._provenance()])) + "\n\n" + body
 
     def html(self) -> str:
         intro = f"<p><em>{html.escape(_flat(self.header))}</em></p>" if self.header else ""
+        if self._provenance():
+            intro += f"<p><small>{html.escape(self._provenance())}</small></p>"
         hint = "<p><small>Answer aloud first, then click a question to reveal the model answer.</small></p>"
         return intro + hint + "\n".join(entry_html(q, i) for i, q in enumerate(self.entries, 1))
 

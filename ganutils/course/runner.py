@@ -34,7 +34,7 @@ from pathlib import Path
 # ----------------------------------------------------------------------------- imports from the package (one block)
 from ..config import GanutilsError, checkout_dir
 from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
-from . import executors, sweep_plots
+from . import executors, reference, sweep_plots
 from .executors import Job, Outcome
 from .profiles import resolve_profile
 from .record import flatten
@@ -691,9 +691,12 @@ def write_reports(out: Path, results: list[RunResult], plots: dict | None = None
     profiles = ", ".join(dict.fromkeys(r.profile for r in results)) or "-"
     device = "cuda" if _has_cuda() else "cpu"
     data = {"started": started, "updated": datetime.now().isoformat(timespec="seconds"), "profile": profiles,
-            "device": device, "runs": [asdict(r) for r in results]}
+            "device": device, "machine": reference.machine(), "runs": [asdict(r) for r in results]}
     atomic_write_text(out / "metrics.json", json.dumps(data, indent=1))
+    # the committed reference run of this profile (None for a mixed-profile folder or none committed)
+    ref = reference.find(profiles, device) if "," not in profiles and profiles != "-" else None
     lines = [f"# Course run {started}", "", f"Profile `{profiles}` on `{device}`. Executed notebooks are beside this file.", "",
+             *reference.header_lines(ref, profiles, device),
              "| run | parameters | status | seconds | metrics |", "|---|---|---|---:|---:|"]
     for r in results:
         lines.append(f"| {r.name} | {_params_text(r.params)} | {r.status} | {r.seconds:.0f} | {len(flatten(r.metrics))} |")
@@ -709,11 +712,6 @@ def write_reports(out: Path, results: list[RunResult], plots: dict | None = None
         if not names:
             continue
         lines += ["", f"## {notebook}", ""]
-        if len(runs) == 1:
-            lines += ["| metric | value |", "|---|---:|"] + [f"| {n} | {_fmt(flat[0][n])} |" for n in names]
-        else:
-            lines += ["| metric | " + " | ".join(_params_text(r.params) for r in runs) + " |",
-                      "|---|" + "---:|" * len(runs)]
-            lines += [f"| {n} | " + " | ".join(_fmt(f.get(n, "")) for f in flat) + " |" for n in names]
+        lines += reference.notebook_table(notebook, names, flat, [_params_text(r.params) for r in runs], ref)
     lines += sweep_plots.summary_lines(plots or {})
     atomic_write_text(out / "summary.md", "\n".join(lines) + "\n")
