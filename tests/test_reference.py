@@ -89,7 +89,7 @@ def test_runner_summary_has_the_reference_column(smoke_run, tmp_path, monkeypatc
     out = tmp_path / "again"
     out.mkdir()
     results = [runner.RunResult(**r) for r in data["runs"]]
-    runner.write_reports(out, results, data["profile"], data["started"])
+    runner.write_reports(out, results)
     text = (out / "summary.md").read_text()
     assert "Reference column: " in text and "smoke, CPU" in text
     assert "| metric | value | reference | vs reference |" in text
