@@ -1,4 +1,4 @@
-"""Command line: ``python -m ganutils run|course|list|quiz ...``."""
+"""Command line: ``python -m ganutils run|course|list|quiz|exercises|student ...``."""
 
 from __future__ import annotations
 
@@ -60,7 +60,22 @@ def main(argv=None) -> int:
     p_quotes.add_argument("--refresh", action="store_true",
                           help="rewrite the values of VALUE<!--{{NN_name:key}}--> quotes in README.md and the notebooks")
 
+    p_ex = sub.add_parser("exercises", help="list the notebooks' exercises and the classic bugs their checks recognise")
+    p_ex.add_argument("--json", action="store_true", help="a JSON list of {id, notebook, kind, title, known_bugs}")
+    p_ex.add_argument("--notebook", help="only this notebook's exercises (e.g. 04 or 04_wgan_gp)")
+
+    p_student = sub.add_parser("student", help="write the student edition (the notebooks without solutions) to OUT_DIR")
+    p_student.add_argument("out_dir", help="a new or empty folder")
+
     args = parser.parse_args(argv)
+    if args.command in ("exercises", "student"):
+        from .course.exercises import cli
+
+        try:
+            return cli.list_exercises(args.json, args.notebook) if args.command == "exercises" else cli.student(args.out_dir)
+        except GanutilsError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     if args.command in ("book", "reference", "quotes"):
         try:
             return _book_and_reference(args, argv)

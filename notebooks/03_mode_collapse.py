@@ -46,6 +46,7 @@ ttur_seeds = None
 mnist_steps = None
 mnist_seeds = None  # seeds of the MNIST collapse experiment (None: smoke 1, quick 2, full 3)
 workers = None  # toy runs in parallel single-threaded processes (None: 1 in smoke, 2 in quick, every core in full)
+solutions = False  # True plugs the exercises' reference solutions (the collapsed cells) into their checks
 
 # %%
 import matplotlib.pyplot as plt
@@ -90,6 +91,11 @@ def in_table_order(runs):
 
 
 print(f"{n_seeds} seed(s) {seeds}; ring {ring_steps} steps, grid {grid_steps} steps per run; {workers} worker(s); setup {setup}")
+
+# %%
+from ganutils.course import exercises
+
+exercise = exercises.session("03_mode_collapse", solutions)  # this notebook's exercises; the checkpoint shows your progress
 
 # %% [markdown]
 # ## Why mode collapse happens
@@ -136,6 +142,48 @@ for dist in (ring, grid):
     one_mode = tm.toy_metrics(dist.centers[0] + dist.std * torch.randn(tm.PROTOCOL_SAMPLES, 2, generator=rng), dist)
     print(f"{dist.name}: real samples -> {real};  all on one mode -> {one_mode}")
     assert real.modes_covered == dist.n_modes and one_mode.modes_covered == 1
+
+# %% [markdown]
+# **Exercise 03-modes-covered** (implement). Write `modes_covered(samples, centers, std)` by the protocol above:
+# samples (N, 2), mode centres (K, 2), the mixture's σ; count the modes that are the nearest mode of at least one
+# high-quality sample (within 3σ of it). NaN samples (a diverged generator) never count. The check feeds samples
+# placed at chosen distances from their modes, so it can tell which radius you used.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("03-modes-covered")
+def modes_covered_solution(samples, centers, std):
+    ### BEGIN SOLUTION
+    distance, nearest = torch.cdist(samples.double(), centers.double()).min(dim=1)  # NaN rows: NaN distance
+    high_quality = distance <= 3 * std  # False for NaN
+    return int(torch.unique(nearest[high_quality]).numel())
+    ### END SOLUTION
+
+
+# %%
+def my_modes_covered(samples, centers, std):
+    raise NotImplementedError  # your code here
+
+
+modes_covered = exercise.check("03-modes-covered", my_modes_covered)
+ring_samples = ring.sample(2500, torch.Generator().manual_seed(seed))
+print(f"your count on 2,500 real ring samples: {modes_covered(ring_samples, ring.centers, ring.std)} of 8")
+
+# %% [markdown]
+# **Exercise 03-reverse-kl** (derive). A generator puts its high-quality samples evenly on 2 of the ring's 8 modes.
+# What is the protocol's reverse KL of its mode histogram, $\mathrm{KL}(q\,\|\,u)$, in nats?
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("03-reverse-kl")
+def reverse_kl_solution():
+    ### BEGIN SOLUTION
+    q = np.array([0.5, 0.5])  # the empty bins add 0 log 0 = 0
+    return float((q * np.log(q / (1 / 8))).sum())  # = log 8 - H(q) = log 4
+    ### END SOLUTION
+
+
+# %%
+my_reverse_kl = None  # a number in nats
+exercise.check("03-reverse-kl", my_reverse_kl)
 
 # %% [markdown]
 # Even perfect samples are only 98.9% "high quality" ($1 - e^{-9/2}$ of a 2-D Gaussian lies
@@ -268,6 +316,28 @@ if cfg.asserts_quality:
     assert table["grid"][best_grid]["modes_mean"] >= 20, "the best method must reach 20/25 grid modes on average"
 
 # %% [markdown]
+# **Exercise 03-minibatch-stddev** (implement). The remedy with the simplest code: write `minibatch_stddev(x)`,
+# which takes D's features of a batch, x (N, F), computes each feature's standard deviation across the batch,
+# averages them into one number and appends it to every sample: (N, F + 1). It must stay differentiable for a batch
+# of identical samples, the very input it exists to detect.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("03-minibatch-stddev")
+def minibatch_stddev_solution(x):
+    ### BEGIN SOLUTION
+    std = ((x - x.mean(dim=0)).pow(2).mean(dim=0) + 1e-8).sqrt()  # per feature, across the batch; eps keeps sqrt smooth at 0
+    return torch.cat([x, std.mean().expand(len(x), 1)], dim=1)
+    ### END SOLUTION
+
+
+# %%
+def my_minibatch_stddev(x):
+    raise NotImplementedError  # your code here
+
+
+minibatch_stddev = exercise.check("03-minibatch-stddev", my_minibatch_stddev)
+
+# %% [markdown]
 # **What the tables say.** (This run's numbers are printed above; the `quick` assertions check
 # the first two points; the rest is what the `quick` calibration run, seeds 0-2, showed.)
 #
@@ -302,6 +372,13 @@ if cfg.asserts_quality:
 # G-D dynamics, not of too few latent dimensions: a 2-D z can already cover the ring. The
 # test: the vanilla GAN with each latent size, same protocol and seeds.
 
+# %% [markdown]
+# **Predict 03-predict-latent-size.** Before running the next cell: will the vanilla GAN with a larger z cover, on
+# average, at least as many ring modes as the best targeted remedy in the table above? `"yes"` or `"no"`.
+
+# %%
+exercise.predict("03-predict-latent-size", None)  # replace None with your answer, then run the next cell
+
 # %%
 bigger = [z for z in latent_dims if z != 2]
 latent_runs = tb.run_jobs([job for z in bigger for job in jobs(["vanilla"], "ring", z_dim=z)], workers=workers)
@@ -314,6 +391,11 @@ gu.record("latent_dim", latent)
 best_latent = max(row["modes_mean"] for row in latent.values())
 if cfg.asserts_quality:
     assert best_latent < table["ring"][best_ring]["modes_mean"], "a bigger z should not match the best targeted remedy"
+
+# %%
+exercise.reveal("03-predict-latent-size", "yes" if best_latent >= table["ring"][best_ring]["modes_mean"] else "no",
+                detail=f"best latent size {best_latent:.2f} modes, {best_ring} {table['ring'][best_ring]['modes_mean']:.2f}",
+                supported=cfg.asserts_quality)
 
 # %% [markdown]
 # A larger z does not bring the vanilla GAN anywhere near the targeted remedies: the
@@ -438,6 +520,13 @@ if cfg.asserts_quality:
 # the vanilla GAN on the ring, every pair (lr_G, lr_D) from the list below, same seeds and
 # steps for every cell.
 
+# %% [markdown]
+# **Predict 03-predict-ttur.** Before running the sweep: on average, which cells cover more ring modes, those where
+# `"D faster"` (D has the larger learning rate) or those where `"G faster"`? Or `"no difference"`?
+
+# %%
+exercise.predict("03-predict-ttur", None)  # replace None with your answer, then run the sweep
+
 # %%
 ttur_seed_list = [seed + i for i in range(ttur_seeds)]
 cells = [(g, d) for g in ttur_lrs for d in ttur_lrs]
@@ -471,6 +560,11 @@ gu.record("ttur", {"lrs": list(ttur_lrs), "modes_mean_grid_g_by_d": ttur.tolist(
 assert ttur.shape == (len(ttur_lrs), len(ttur_lrs)) and np.isfinite(ttur).all()
 if cfg.asserts_quality:
     assert d_faster > g_faster + 2, "on this protocol, giving D the larger learning rate should cover clearly more modes"
+
+# %%
+ttur_side = "D faster" if d_faster > g_faster else "G faster" if g_faster > d_faster else "no difference"
+exercise.reveal("03-predict-ttur", ttur_side, detail=f"mean modes: D faster {d_faster:.2f}, G faster {g_faster:.2f}",
+                supported=cfg.asserts_quality)
 
 # %% [markdown]
 # Reading the map: below the diagonal (G faster) the GAN collapses; on and above it (D at

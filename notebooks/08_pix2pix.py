@@ -48,6 +48,7 @@ width = None  # U-Net base width (None: 16 on the CPU profiles, 64 = the paper i
 d_layers = None  # PatchGAN stride-2 layers (None: 1 at 32x32 -> 16x16 patches, 2 at 64x64 -> 34x34)
 n_eval = None  # held-out label maps the models are scored on
 dropout_draws = 4  # outputs per input in the dropout-as-noise section
+solutions = False  # True plugs the exercises' reference solutions (the collapsed cells) into their checks
 
 # %%
 import matplotlib.pyplot as plt
@@ -76,6 +77,11 @@ net_options = dict(width=width, max_mult=4 if width < 64 else 8, d_width=width, 
                    device=cfg.device)
 print(f"{image_size}x{image_size} images, {steps} steps per model at batch {batch_size}, U-Net width {width}, "
       f"PatchGAN with {d_layers} stride-2 layers")
+
+# %%
+from ganutils.course import exercises
+
+exercise = exercises.session("08_pix2pix", solutions)  # this notebook's exercises; the checkpoint shows your progress
 
 # %% [markdown]
 # ## A paired set where one input has many right answers
@@ -125,6 +131,24 @@ assert scores["ground truth"]["mode_distance"] < 1e-6 and scores["another valid 
 # the blend is far from every valid texture and flat, yet it has the LOWER pixel error: pixel losses reward it
 assert scores["average of 100 targets"]["mode_distance"] > 0.3 and scores["average of 100 targets"]["sharpness"] < 0.3
 assert scores["average of 100 targets"]["l1"] < scores["another valid target"]["l1"]
+
+# %% [markdown]
+# **Exercise 08-l1-median** (derive). A pixel's target is 0 with probability 0.7 and 1 with probability 0.3. Which
+# constant prediction $v$ minimises $\mathbb E|v - t|$, and which minimises $\mathbb E(v - t)^2$? Answer
+# `(v_L1, v_L2)`; the check minimises both expectations on a grid of $v$.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("08-l1-median")
+def l1_median_solution():
+    ### BEGIN SOLUTION
+    # E|v - t| = 0.7 v + 0.3 (1 - v) = 0.3 + 0.4 v: smallest at v = 0 (the median); E(v - t)^2: the mean, 0.3
+    return (0.0, 0.3)
+    ### END SOLUTION
+
+
+# %%
+my_l1_median = None  # (v_L1, v_L2)
+exercise.check("08-l1-median", my_l1_median)
 
 # %% [markdown]
 # A perfect model that outputs *another valid* texture has a higher pixel L1 (and a much lower
@@ -233,6 +257,32 @@ if cfg.asserts_quality:
 # output units, and where the first unit is centred), and a gradient check confirms it: the
 # gradient of one output logit w.r.t. the input is non-zero on exactly that square.
 
+# %% [markdown]
+# **Exercise 08-receptive-field** (implement), before the cell that prints the answer: write
+# `receptive_field(layers)`, where `layers` lists (kernel, stride) pairs from the input to the output, returning how many
+# input pixels (per side) one output unit sees. The paper's PatchGAN is `[(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]`.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("08-receptive-field")
+def receptive_field_solution(layers):
+    ### BEGIN SOLUTION
+    size, jump = 1, 1
+    for kernel, stride in layers:
+        size += (kernel - 1) * jump  # the kernel spans (k - 1) steps of its input's jump
+        jump *= stride
+    return size
+    ### END SOLUTION
+
+
+# %%
+def my_receptive_field(layers):
+    raise NotImplementedError  # your code here
+
+
+receptive_field_fn = exercise.check("08-receptive-field", my_receptive_field)
+paper_field = receptive_field_fn([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)])
+print(f"the paper's PatchGAN by your function: {paper_field}x{paper_field}")
+
 # %%
 paper_D = nets.PatchDiscriminator(in_channels=3, cond_channels=3, width=64, n_layers=3)
 rows = []
@@ -271,6 +321,34 @@ assert [r[1] for r in rows] == [16, 34, 70, 142]
 # the conditional PatchGAN above; its objective is halved, as in the paper, to slow it down
 # relative to G.
 
+# %% [markdown]
+# **Exercise 08-generator-loss** (implement). Write G's loss, `pix2pix_generator_loss(fake_logits, fake, target,
+# lam=100.0)`: the non-saturating adversarial term on the PatchGAN's logits plus `lam` times the L1 distance between the
+# output and the ground truth (a mean over pixels).
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("08-generator-loss")
+def pix2pix_generator_loss_solution(fake_logits, fake, target, lam=100.0):
+    ### BEGIN SOLUTION
+    adversarial = torch.nn.functional.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+    return adversarial + lam * (fake - target).abs().mean()
+    ### END SOLUTION
+
+
+# %%
+def my_pix2pix_generator_loss(fake_logits, fake, target, lam=100.0):
+    raise NotImplementedError  # your code here
+
+
+pix2pix_generator_loss = exercise.check("08-generator-loss", my_pix2pix_generator_loss)
+
+# %% [markdown]
+# **Predict 08-predict-lowest-l1.** Before training the other two models: which of `"L1"`, `"cGAN"` and `"L1 + cGAN"`
+# will have the lowest pixel L1 to the ground truth on the held-out inputs?
+
+# %%
+exercise.predict("08-predict-lowest-l1", None)  # replace None with your answer, then run the next cells
+
 # %%
 for name, loss in [("L1", "l1"), ("cGAN", "cgan")]:
     models[name], histories[name] = fit(name, loss)
@@ -307,6 +385,10 @@ if cfg.asserts_quality:
     assert both["mode_distance"] < l1_only["mode_distance"] - 0.01, "L1 + cGAN should be closer to a valid texture"
     assert l1_only["l1"] < both["l1"], "L1 alone should have the lower pixel L1: it minimises exactly that"
 
+
+# %%
+exercise.reveal("08-predict-lowest-l1", min(ablation, key=lambda name: results[name]["l1"]), supported=cfg.asserts_quality,
+                detail="pixel L1: " + ", ".join(f"{name} {results[name]['l1']:.3f}" for name in ablation))
 
 # %% [markdown]
 # What the numbers say:

@@ -26,7 +26,6 @@ from datetime import datetime
 from pathlib import Path
 
 from ..config import GanutilsError, checkout_dir
-from ..io import atomic_write_text
 from .record import flatten
 
 REPO_DIR = checkout_dir()  # None for an installed wheel: references live in the course's repository
