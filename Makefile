@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?=
 
-.PHONY: env course test lab bench clean-runs
+.PHONY: env course test lab bench bench-course clean-runs
 
 env: $(STAMP)
 
@@ -33,6 +33,9 @@ bench: $(STAMP)
 	$(PY) bench/bench_wgan.py
 	$(PY) bench/bench_vae.py
 	$(PY) bench/bench_pix2pix.py
+
+bench-course: $(STAMP)  # the whole course in quick, each notebook against its 300 s budget (tens of minutes)
+	GANUTILS_OFFLINE=1 $(PY) bench/bench_course.py
 
 clean-runs:
 	rm -rf runs/

@@ -253,6 +253,7 @@ def run(keys: list[str], *, out, profile: str | None = None, params: list[str] |
     out = _check_out_dir(out)
     jobs = [(path, p) for path in paths for p in sweep]
     started = datetime.now().isoformat(timespec="seconds")
+    machine = {"cpus": os.cpu_count(), "load_average_at_start": round(os.getloadavg()[0], 2)}  # wall times depend on both
     results = []
     print(f"ganutils {title}: {len(jobs)} notebook run(s), profile {profile}, output in {out}", flush=True)
     for i, (path, p) in enumerate(jobs, 1):
@@ -263,7 +264,8 @@ def run(keys: list[str], *, out, profile: str | None = None, params: list[str] |
         print(f"{result.status} in {result.seconds:.0f} s, {len(flatten(result.metrics))} metric(s)", flush=True)
         if result.error:
             print(f"    {result.error}", flush=True)
-        write_reports(out, results, profile, started)
+        machine["load_average_at_end"] = round(os.getloadavg()[0], 2)
+        write_reports(out, results, profile, started, machine)
     print(f"summary: {out / 'summary.md'}", flush=True)
     return results
 
@@ -298,12 +300,16 @@ def _params_text(params: dict) -> str:
     return ", ".join(f"{k}={_fmt(v)}" for k, v in params.items()) or "defaults"
 
 
-def write_reports(out: Path, results: list[RunResult], profile: str, started: str) -> None:
-    """metrics.json (everything) and summary.md (one row per run, then each notebook's metrics)."""
+def write_reports(out: Path, results: list[RunResult], profile: str, started: str, machine: dict | None = None) -> None:
+    """metrics.json (everything) and summary.md (one row per run, then each notebook's metrics).
+
+    ``machine``: CPU count and load averages, kept beside the times (a busy machine inflates them).
+    """
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    data = {"started": started, "profile": profile, "device": device, "runs": [asdict(r) for r in results]}
+    data = {"started": started, "profile": profile, "device": device, "machine": machine or {},
+            "runs": [asdict(r) for r in results]}
     atomic_write_text(out / "metrics.json", json.dumps(data, indent=1))
     lines = [f"# Course run {started}", "", f"Profile `{profile}` on `{device}`. Executed notebooks are beside this file.", "",
              "| run | parameters | status | seconds | metrics |", "|---|---|---|---:|---:|"]
