@@ -9,7 +9,7 @@ RUN ?=
 BOOK_ASSETS := $(VENV)/share/ganutils-book
 MATHJAX := $(BOOK_ASSETS)/node_modules/mathjax/es5/tex-chtml-full.js
 
-.PHONY: env course test lab bench clean-runs book mathjax
+.PHONY: env course test lab bench bench-course clean-runs book mathjax
 
 env: $(STAMP)
 
@@ -52,6 +52,9 @@ bench: $(STAMP)
 	$(PY) bench/bench_vae.py
 	$(PY) bench/bench_pix2pix.py
 	$(PY) bench/bench_sweep.py
+
+bench-course: $(STAMP)  # the whole course in quick, each notebook against its 300 s budget (tens of minutes)
+	GANUTILS_OFFLINE=1 $(PY) bench/bench_course.py
 
 clean-runs:
 	rm -rf runs/

@@ -161,16 +161,23 @@ generator_loss = exercise.check("02-generator-loss", my_generator_loss)
 # G's output or D's input), ReLU in G with `tanh` at the end, LeakyReLU(0.2) in D, and
 # Adam(2e-4, β1 = 0.5). For 28×28: $z \to 7{\times}7 \to 14{\times}14 \to 28{\times}28$ in G
 # and the reverse in D (`ganutils.nets.DCGANGenerator` / `DCGANDiscriminator`). The run
-# checkpoints: interrupt it and run the cell again to resume where it stopped.
+# checkpoints: interrupt it and run the cell again to resume where it stopped. It also keeps its
+# state at step `ablation_steps` as the checkpoint of that shorter run: the ablations below start
+# from this very setup, and notebook 03 trains it too, so both load it instead of training it again.
 
 # %%
+def dcgan_checkpoint(n_steps, **change):
+    return gu.checkpoint_path("dcgan_mnist", z_dim=z_dim, width=width, steps=n_steps, lr=lr, batch_size=batch_size, seed=seed,
+                              **change)
+
+
 torch.manual_seed(seed)
 dcgan = training.GAN(nets.DCGANGenerator(z_dim, width), nets.DCGANDiscriminator(width),
                 z_dim=z_dim, lr_g=lr, lr_d=lr, seed=seed, device=cfg.device)
 dcgan_history = training.train(
     dcgan, data.TensorSampler(train_set.images, batch_size=batch_size, seed=seed), steps=steps,
     snapshot_every=max(steps // 5, 1), desc="DCGAN",
-    checkpoint=gu.checkpoint_path("dcgan_mnist", z_dim=z_dim, width=width, steps=steps, lr=lr, batch_size=batch_size, seed=seed),
+    checkpoint=dcgan_checkpoint(steps), milestones={ablation_steps: dcgan_checkpoint(ablation_steps)},
 )
 dcgan_result = evaluate(dcgan)
 plotting.image_snapshots(dcgan_history)
@@ -292,7 +299,8 @@ for name, change in ablations.items():
     model = training.GAN(nets.DCGANGenerator(z_dim, width, out_act=out_act), nets.DCGANDiscriminator(width, act=d_act),
                     z_dim=z_dim, lr_g=lr, lr_d=lr, seed=seed, device=cfg.device, **gan_kwargs)
     images = train_set.images if out_act == "tanh" else (train_set.images + 1) / 2
-    training.train(model, data.TensorSampler(images, batch_size=batch_size, seed=seed), steps=ablation_steps, desc=name)
+    training.train(model, data.TensorSampler(images, batch_size=batch_size, seed=seed), steps=ablation_steps, desc=name,
+                   checkpoint=dcgan_checkpoint(ablation_steps, **change))  # the baseline is the DCGAN run above at this step
     ablation_results[name] = evaluate(model, scale="tanh" if out_act == "tanh" else "unit")
     print(f"{name:32s} {show(ablation_results[name])}")
 gu.record("ablation", {name: {k: r[k] for k in ("fd", "precision", "recall")} for name, r in ablation_results.items()})

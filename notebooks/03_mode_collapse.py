@@ -245,7 +245,11 @@ gu.record("vanilla_trajectory", hops)
 # | `wgan_gp` | Wasserstein loss with a gradient penalty, 5 critic steps per G step, λ = 0.1: the authors' own toy setting (`gan_toy.py` in Gulrajani et al.'s code); derived and taught in notebook 04 | ~5x |
 #
 # Same networks, optimiser, learning rates, batch size, number of generator updates and
-# seeds for every method; the cost column is measured in the table (`steps/s`). On the
+# seeds for every method. Runs that share an architecture train as one vectorised batch
+# (`ganutils.training.vectorised`: the seeds' weights stacked, every layer run once for all of
+# them); each run keeps its own weights, optimiser state, noise and data, so its numbers are
+# the ones it gets alone, up to float rounding. The table's `steps/s` is each run's share of
+# its batch; `bench/bench_toy.py` measures the cost per step of each method. On the
 # grid, `quick` runs only the methods in `grid_methods` (see the note under the tables);
 # `full` runs every method on both.
 # `ganutils.training.unrolled` differentiates through the unrolled D updates (the paper's
@@ -342,10 +346,10 @@ minibatch_stddev = exercise.check("03-minibatch-stddev", my_minibatch_stddev)
 # the first two points; the rest is what the `quick` calibration run, seeds 0-2, showed.)
 #
 # * The vanilla GAN collapses or hops on most seeds, and its coverage varies wildly from seed
-#   to seed (ring: 0, 7 and 1 modes in calibration): one run of a GAN says little.
-# * On the ring, the unrolled GAN and WGAN-GP covered 8/8 on every seed, and PacGAN 7/8 on
+#   to seed (ring: 0, 8 and 3 modes in calibration): one run of a GAN says little.
+# * On the ring, the unrolled GAN and WGAN-GP covered 8/8 on every seed, and PacGAN 6-7/8 on
 #   every seed at a vanilla step's cost. On the grid only the unrolled GAN came near the published
-#   numbers (21.7 of 25 on average); the other remedies sat between 10 and 17 with large spreads.
+#   numbers (22.7 of 25 on average); the other remedies sat between 11 and 16 with large spreads.
 # * Not every remedy helps in every setup: label smoothing and experience replay moved the mean
 #   a little with large seed-to-seed spreads, and minibatch-stddev (a feature Karras et al.
 #   designed for large image GANs) did not help these 2-D MLPs at all. A remedy is a hypothesis
@@ -443,7 +447,8 @@ gu.record("wgan_gp_vs_vanilla", wgan_rows)
 # BatchNorm in G is what prevents "the generator from collapsing all samples to a single
 # point"; here is that effect measured, and the form the collapse takes. Same data (the 4,000 training digits),
 # optimiser (Adam 2e-4, β1 = 0.5) and number of steps for both, on `mnist_seeds` seeds (two in `quick`):
-# one run could be luck.
+# one run could be luck. The healthy run on the first seed is notebook 02's DCGAN after `mnist_steps` steps, saved
+# under the same checkpoint name: in a course run it is loaded, not trained again.
 
 # %%
 torch.set_num_threads(default_threads)  # convolutions profit from every core
@@ -454,7 +459,9 @@ mnist_runs, mnist_per_seed = {}, {"healthy": [], "collapsing": []}
 for s in range(seed, seed + mnist_seeds):
     for name, bn in (("with BatchNorm in G", True), ("without BatchNorm in G", False)):
         model = mnist_collapse.dcgan(batchnorm_in_g=bn, seed=s, device=mnist_device)
-        history = mnist_collapse.train_mnist(model, mnist.images, steps=mnist_steps, seed=s, desc=f"{name}, seed {s}")
+        same_as_02 = gu.checkpoint_path("dcgan_mnist", z_dim=64, width=32, steps=mnist_steps, lr=2e-4, batch_size=64, seed=s)
+        history = mnist_collapse.train_mnist(model, mnist.images, steps=mnist_steps, seed=s, desc=f"{name}, seed {s}",
+                                             checkpoint=same_as_02 if bn else None)
         fake = model.generate(1000)
         cov = metrics.digit_coverage(fake)
         run = {"fake": fake, "coverage": cov, "diversity": mnist_collapse.pixel_diversity(fake), "seconds": history.seconds}

@@ -685,13 +685,25 @@ def update_reports(out: Path, plots: bool = False) -> None:
         write_reports(out, results, links)
 
 
+def _machine(out: Path) -> dict:
+    """What ran the notebooks, and the load average when the run started and now (a busy machine inflates wall times)."""
+    info = reference.machine()
+    try:
+        before = json.loads((out / "metrics.json").read_text()).get("machine", {})
+    except (OSError, ValueError):
+        before = {}
+    load = round(os.getloadavg()[0], 2)
+    info.update(load_average_at_start=before.get("load_average_at_start", load), load_average_at_end=load)
+    return info
+
+
 def write_reports(out: Path, results: list[RunResult], plots: dict | None = None) -> None:
     """metrics.json (everything) and summary.md (one row per run, each notebook's metrics, sweep plots), atomically."""
     started = min((str(r.order[0]) for r in results if r.order), default=datetime.now().isoformat(timespec="seconds"))
     profiles = ", ".join(dict.fromkeys(r.profile for r in results)) or "-"
     device = "cuda" if _has_cuda() else "cpu"
     data = {"started": started, "updated": datetime.now().isoformat(timespec="seconds"), "profile": profiles,
-            "device": device, "machine": reference.machine(), "runs": [asdict(r) for r in results]}
+            "device": device, "machine": _machine(out), "runs": [asdict(r) for r in results]}
     atomic_write_text(out / "metrics.json", json.dumps(data, indent=1))
     # the committed reference run of this profile (None for a mixed-profile folder or none committed)
     ref = reference.find(profiles, device) if "," not in profiles and profiles != "-" else None
