@@ -350,7 +350,7 @@ def my_smoothed_d_loss(real_logits, fake_logits):
 
 smoothed_d_loss = exercise.check("02-label-smoothing", my_smoothed_d_loss)
 
-#
+# %% [markdown]
 # ## The seed's TensorFlow GAN, fixed
 #
 # Seed 001 gives a "simple GAN" in TensorFlow. Ported faithfully (`ganutils/experiments/seed001.py`), it
