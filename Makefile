@@ -9,7 +9,7 @@ RUN ?=
 BOOK_ASSETS := $(VENV)/share/ganutils-book
 MATHJAX := $(BOOK_ASSETS)/node_modules/mathjax/es5/tex-chtml-full.js
 
-.PHONY: env course test lab bench bench-course clean-runs book mathjax
+.PHONY: env fashion course test lab bench bench-course clean-runs book mathjax
 
 env: $(STAMP)
 
@@ -20,13 +20,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e '.[dev]'
 	touch $(STAMP)
 
-course: $(STAMP)
+course: $(STAMP) fashion
 	$(PY) -m ganutils course $(if $(PROFILE),--profile $(PROFILE))
 
-test: $(STAMP)
+test: $(STAMP) fashion
 	@$(MAKE) --no-print-directory mathjax || echo "(no MathJax: tests/test_book.py skips unless GANUTILS_REQUIRE_BROWSER=1)"
 	$(VENV)/bin/lint-imports
 	GANUTILS_OFFLINE=1 GANUTILS_PROFILE=smoke $(PY) -m pytest
+
+# Fashion-MNIST (notebooks 08 and 09) from the first source that holds it; on a machine with neither
+# data/FashionMNIST nor the Debian package dataset-fashion-mnist, one torchvision download when the network allows.
+fashion: $(STAMP)
+	@env -u GANUTILS_OFFLINE $(PY) -c "from ganutils.data import fashion; print('Fashion-MNIST:', fashion.fashion_source())" \
+		|| echo "(no Fashion-MNIST: notebooks 08 and 09 will say how to get it; see README, Data)"
 
 # `make book`: runs/latest (or RUN=folder) as an offline static site, <run>/book/index.html
 book: $(STAMP) $(MATHJAX)
