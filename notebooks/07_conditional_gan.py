@@ -343,9 +343,10 @@ moved = ex.image()
 ex.set(direction=0, value=0.0).set_class(7)
 swapped = ex.image()
 ex.set_class(3)
-print(f"same (z, y) twice: identical = {np.array_equal(same[0], same[1])}; "
+print(f"same (z, y) twice: max |Δpixel| = {np.abs(same[0] - same[1]).max():.1e}; "
       f"direction 0 at +2: mean |Δpixel| = {np.abs(moved - start).mean():.3f}; class 3 -> 7: {np.abs(swapped - start).mean():.3f}")
-assert np.array_equal(same[0], same[1]), "G is deterministic: all randomness comes from z"
+# equal up to float rounding (a GPU may pick different kernels for two rows of one batch)
+assert np.allclose(same[0], same[1], atol=1e-5), "G is deterministic: all randomness comes from z"
 assert np.abs(moved - start).mean() > 0 and np.abs(swapped - start).mean() > 0, "the API changes the image"
 
 # %% [markdown]

@@ -496,7 +496,7 @@ plotting.plot_rows({"input": scene.inputs[:1].expand(4, -1, -1, -1), "valid targ
 plt.show()
 
 # %%
-assert diversity["L1 + cGAN, dropout off"] == 0.0, "with dropout off G is deterministic"
+assert diversity["L1 + cGAN, dropout off"] < 1e-5, "with dropout off G is deterministic (up to float rounding on a GPU)"
 assert diversity["L1 + cGAN, dropout on"] > 0.0, "dropout on at test time changes the output"
 if cfg.asserts_quality:
     # calibration (quick, seeds 0-2): 9-14 % of the targets' diversity
