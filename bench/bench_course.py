@@ -51,7 +51,8 @@ def read_run(run: Path) -> dict:
     data = json.loads(path.read_text())
     if data.get("profile") != "quick":
         raise SystemExit(f"{run} is a {data.get('profile')!r} run: the budgets are for quick")
-    times = {r["notebook"]: {"seconds": r["seconds"], "status": r["status"]} for r in data["runs"] if not r["params"]}
+    times = {r["notebook"]: {"seconds": r["seconds"], "status": r["status"], "threads": r.get("threads", 0)}
+             for r in data["runs"] if not r["params"]}
     return {"started": data["started"], "device": data["device"], "machine": data.get("machine", {}), "notebooks": times}
 
 
@@ -79,9 +80,12 @@ def render_table(record: dict) -> str:
     for nb, t in record["notebooks"].items():
         ok = "yes" if t["status"] == "ok" and t["seconds"] <= budget else f"**no** ({t['status']})"
         loads = [t[k] for k in ("load_average_at_start", "load_average_at_end") if k in t]
-        load = " → ".join(f"{x:.1f}" for x in loads) + f" ({t.get('cpus', '?')})"
-        busy |= bool(loads) and max(loads) > (t.get("cpus") or 1)
-        rows.append(f"| {nb} | {t['seconds']:.0f} | {ok} | {t['started'][:10]}, `{t['command']}` | {load} |")
+        cores = t.get("cpus") or t.get("cores")  # the runner's machine record says "cores" (older records "cpus")
+        load = " → ".join(f"{x:.1f}" for x in loads) + f" ({cores or '?'} cores"
+        load += f", {t['threads']} threads per notebook)" if t.get("threads") else ")"
+        busy |= bool(loads) and max(loads) > (cores or 1)
+        where = f"{t['started'][:10]}, " + (f"{t['cpu']}, " if t.get("cpu") else "") + f"`{t['command']}`"
+        rows.append(f"| {nb} | {t['seconds']:.0f} | {ok} | {where} | {load} |")
     total = sum(t["seconds"] for t in record["notebooks"].values())
     rows.append(f"| all | {total:.0f} | | | |")
     note = ("Times are the runner's own wall-clock seconds, written by `bench/bench_course.py --write-readme` "
