@@ -12,15 +12,13 @@ never a silent fall-through: a half-copied data set is something to fix, not to 
 from __future__ import annotations
 
 import functools
-import shutil
-import socket
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..config import GanutilsError, data_dir, offline
-from .idx import read_idx
+from .idx import read_idx, torchvision_download
 from .mnist import ImageData
 
 CLASSES = ("T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
@@ -74,21 +72,9 @@ def _read_split(files: dict[str, Path], split: str, fix: str) -> tuple[np.ndarra
 
 
 def _download(root: Path) -> None:
-    """torchvision's download into a temporary folder, moved into place only when complete."""
     from torchvision.datasets import FashionMNIST
 
-    tmp = root / ".fashion-download"
-    shutil.rmtree(tmp, ignore_errors=True)
-    old_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(20)
-    try:
-        FashionMNIST(str(tmp), train=True, download=True)
-        FashionMNIST(str(tmp), train=False, download=True)
-        (root / "FashionMNIST").parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(tmp / "FashionMNIST"), str(root / "FashionMNIST"))
-    finally:
-        socket.setdefaulttimeout(old_timeout)
-        shutil.rmtree(tmp, ignore_errors=True)
+    torchvision_download(FashionMNIST, root)
 
 
 def find_fashion(root: Path, system_dir: Path, offline_: bool, download=_download) -> tuple[dict[str, Path], str, str]:

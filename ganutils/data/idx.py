@@ -9,6 +9,8 @@ padded file raises one ``GanutilsError`` line that names the file and the fix.
 from __future__ import annotations
 
 import gzip
+import shutil
+import socket
 import zlib
 from pathlib import Path
 
@@ -68,3 +70,21 @@ def write_idx(path, array: np.ndarray) -> Path:
     if path.suffix == ".gz":
         blob = gzip.compress(blob, mtime=0)
     return atomic_write_bytes(path, blob)
+
+
+def torchvision_download(dataset, root: Path) -> None:
+    """torchvision's download of ``dataset`` (MNIST or FashionMNIST) into a temporary folder, moved into
+    ``root / dataset.__name__`` only when both splits are complete, so a broken download leaves nothing behind."""
+    name = dataset.__name__
+    tmp = root / f".{name.lower()}-download"
+    shutil.rmtree(tmp, ignore_errors=True)
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(20)
+    try:
+        dataset(str(tmp), train=True, download=True)
+        dataset(str(tmp), train=False, download=True)
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(tmp / name), str(root / name))
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+        shutil.rmtree(tmp, ignore_errors=True)
