@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 import gzip
 import importlib.util
-import shutil
-import socket
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import numpy as np
 import torch
 
 from ..config import GanutilsError, data_dir, offline
+from .idx import torchvision_download
 
 
 @dataclass
@@ -78,21 +77,9 @@ def _load_torchvision(root: Path, train: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _download_torchvision(root: Path) -> None:
-    """Download into a temporary folder, then move it into place, so a broken download leaves nothing behind."""
     from torchvision.datasets import MNIST
 
-    tmp = root / ".mnist-download"
-    shutil.rmtree(tmp, ignore_errors=True)
-    old_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(20)
-    try:
-        MNIST(str(tmp), train=True, download=True)
-        MNIST(str(tmp), train=False, download=True)
-        (root / "MNIST").parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(tmp / "MNIST"), str(root / "MNIST"))
-    finally:
-        socket.setdefaulttimeout(old_timeout)
-        shutil.rmtree(tmp, ignore_errors=True)
+    torchvision_download(MNIST, root)
 
 
 def _load_bundled(path: Path) -> tuple[np.ndarray, np.ndarray]:
