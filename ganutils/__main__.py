@@ -28,18 +28,39 @@ def main(argv=None) -> int:
 
     sub.add_parser("list", help="list the notebooks and their parameters")
 
-    p_quiz = sub.add_parser("quiz", help="interview quiz over the question bank in the terminal (Enter reveals, y/n scores)")
+    p_quiz = sub.add_parser("quiz", help="interview quiz over the question bank, with spaced repetition "
+                                         "(Enter reveals, 1-4 grades)")
     p_quiz.add_argument("--topic", help="only this topic (e.g. gan-basics, wgan, vae); default: all topics")
-    p_quiz.add_argument("--lang", default="en", help="language of the questions: en or zh (answers are in English)")
+    p_quiz.add_argument("--difficulty", help="only these difficulties: a level 1-5 or a range such as 2-4")
+    p_quiz.add_argument("--lang", default="en", help="language of the questions and answers: en or zh")
     p_quiz.add_argument("-n", type=int, default=10, help="number of questions (default 10)")
     p_quiz.add_argument("--seed", type=int, help="shuffle seed, to repeat a quiz (default: a new random order)")
+    mode = p_quiz.add_mutually_exclusive_group()
+    mode.add_argument("--due", action="store_true", help="the questions due for review, then ones never graded")
+    mode.add_argument("--missed", action="store_true", help="the questions graded 'again' last time")
+    p_quiz.add_argument("--progress", metavar="FILE",
+                        help="the progress file (default: $GANUTILS_QUIZ_PROGRESS, else your data folder)")
+    p_quiz.add_argument("--no-progress", action="store_true", help="neither read nor save progress")
+    p_quiz.add_argument("--today", metavar="YYYY-MM-DD", help="the date the schedule uses (default: today)")
+    p_quiz.add_argument("--export-anki", metavar="FILE.apkg",
+                        help="write the selected questions (--topic, --difficulty) as an Anki deck instead of quizzing")
 
     args = parser.parse_args(argv)
     if args.command == "quiz":
         from .course import quiz
 
         try:
-            quiz.run_terminal(topic=args.topic, lang=args.lang, n=args.n, seed=args.seed)
+            if args.export_anki:
+                from .course import anki
+
+                entries = quiz.select(args.topic, None, 0, difficulty=args.difficulty)
+                path = anki.export_anki(args.export_anki, entries)
+                print(f"wrote {len(entries)} note(s) to {path} (in Anki: File > Import)")
+                return 0
+            mode = "due" if args.due else "missed" if args.missed else "all"
+            quiz.run_terminal(topic=args.topic, lang=args.lang, n=args.n, seed=args.seed, difficulty=args.difficulty,
+                              mode=mode, progress_path=args.progress, keep_progress=not args.no_progress,
+                              today=args.today)
         except GanutilsError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

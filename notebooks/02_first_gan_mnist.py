@@ -95,7 +95,7 @@ def show(result, keys=("fd", "precision", "recall", "coverage")):
 torch.manual_seed(seed)
 mlp = training.GAN(nets.MLPGenerator(z_dim, (1, 28, 28), hidden=256, depth=2, act="leaky_relu", out_act="tanh"),
               nets.MLPDiscriminator((1, 28, 28), hidden=256, depth=2, act="leaky_relu"),
-              z_dim=z_dim, lr_g=lr, lr_d=lr, real_label=0.9, seed=seed, device=cfg.device)
+              z_dim=z_dim, lr_g=lr, lr_d=lr, seed=seed, device=cfg.device)  # targets 1 and 0, as the DCGAN below
 mlp_history = training.train(mlp, data.TensorSampler(train_set.images, batch_size=batch_size, seed=seed),
                           steps=mlp_steps, snapshot_every=max(mlp_steps // 4, 1), desc="MLP GAN")
 mlp_result = evaluate(mlp)
@@ -224,26 +224,24 @@ fig, ax = plt.subplots(figsize=(7, 3))
 ax.barh(names[::-1], [ablation_results[n]["fd"] for n in names[::-1]])
 ax.set_xlabel(f"FD after {ablation_steps} steps (lower is better)")
 plt.show()
-base = ablation_results["baseline (tanh, LeakyReLU D)"]
-if cfg.asserts_quality:
-    # calibration (quick, seed 0, 500 steps): baseline FD 660, sigmoid 991, ReLU D 590, one-sided 623,
-    # two-sided 657, SGD for D 763
-    assert ablation_results["[0, 1] data + sigmoid output"]["fd"] > base["fd"], "tanh and [-1, 1] data train faster"
-    assert ablation_results["SGD for D, Adam for G"]["fd"] > base["fd"], "SGD for D is no improvement over Adam"
+assert all(np.isfinite(r["fd"]) for r in ablation_results.values())
+# One seed and 500 steps: the table illustrates, it does not rank the tricks, so nothing about their
+# effect is asserted here (calibration, quick, seed 0: baseline FD 660, sigmoid 991, ReLU D 590,
+# one-sided 623, two-sided 657, SGD for D 763).
 
 # %% [markdown]
-# What the table says at this budget (the `quick` calibration run, seed 0, 500 steps; the
-# printout above is this run's): two tricks clearly matter. `tanh` with data in $[-1, 1]$ beats
-# a sigmoid output on $[0, 1]$ data (FD 660 vs 991 in calibration): centred data and a
-# zero-centred output are easier to fit. And "SGD for D" is no improvement over Adam for both
-# (763): the folklore predates DCGAN, WGAN-GP, SNGAN and StyleGAN, which all use Adam. The rest
-# is within the noise of one seed and 500 steps: one-sided smoothing (623) and *ReLU* in D (590)
-# came out slightly *better* than the baseline here, two-sided smoothing about equal. LeakyReLU's
-# benefit (gradients for negative pre-activations) and smoothing's (a D that is less
-# over-confident) show on longer runs and larger models, if at all; the assertions above keep
-# to the two effects this run supports. Two-sided smoothing is argued against on different
-# grounds (a fake target of 0.1 rewards D for calling current fakes partly real, which
-# reinforces them; see the interview checkpoint below), not by this FD.
+# How to read the table: it is **one seed at 500 steps**, so it illustrates what each change does
+# here and ranks nothing (the printout above is this run's; the `quick` calibration run on seed 0
+# gave FD 660 for the baseline). Two gaps were large there: the sigmoid output on $[0, 1]$ data
+# (991) and SGD for D (763), in the direction the literature predicts: centred data with a
+# zero-centred output are easier to fit, and "SGD for D, Adam for G" comes from the ganhacks list
+# (December 2016), a year *after* DCGAN, while DCGAN before it and WGAN-GP, SNGAN, BigGAN and
+# StyleGAN after it all use Adam for both networks. The rest sat within what one seed can resolve:
+# one-sided smoothing (623) and *ReLU* in D (590) came out slightly better than the baseline,
+# two-sided smoothing about equal. Claims about these tricks need several seeds and longer runs;
+# the `quick` profile makes none. Two-sided smoothing is argued against on other grounds
+# (Salimans et al. 2016, sec. 3.4: a fake target β > 0 leaves $D^* = \beta$ wherever there is no
+# data, so samples there are no longer pushed away), not by this FD.
 #
 # ## The seed's TensorFlow GAN, fixed
 #
@@ -300,6 +298,13 @@ if cfg.asserts_quality:
 # above, which is the point of the architecture section.
 
 # %% [markdown]
+# **Sources** for the numbers quoted from the literature: the DCGAN rules and Adam(2e-4, β1 = 0.5),
+# LeakyReLU slope 0.2: Radford et al. (2016), sec. 3-4; one-sided label smoothing (target 0.9) and why
+# not two-sided: Salimans et al. (2016), sec. 3.4; "SGD for D, Adam for G" and the 0.7-1.2 / 0-0.3 noisy
+# labels: the ganhacks list (Chintala et al., first published December 2016, tips 6 and 9). The
+# Fréchet-distance reference values (held-out vs training ≈ 12, blur ≈ 550, noise ≈ 20,000) are the
+# course's own measurements (notebook 12).
+#
 # ## Interview checkpoint
 
 # %%

@@ -44,6 +44,7 @@ ttur_lrs = (2.5e-4, 5e-4, 1e-3)  # learning rates swept for G and for D (a 3 x 3
 ttur_steps = None
 ttur_seeds = None
 mnist_steps = None
+mnist_seeds = None  # seeds of the MNIST collapse experiment (None: smoke 1, quick 2, full 3)
 workers = None  # toy runs in parallel single-threaded processes (None: 1 in smoke, 2 in quick, every core in full)
 
 # %%
@@ -69,6 +70,7 @@ grid_steps = cfg.steps(grid_steps, smoke=20, quick=1000, full=10000, name="grid_
 ttur_steps = cfg.steps(ttur_steps, smoke=20, quick=600, full=5000, name="ttur_steps")
 ttur_seeds = cfg.steps(ttur_seeds, smoke=1, quick=2, full=3, name="ttur_seeds")
 mnist_steps = cfg.steps(mnist_steps, smoke=4, quick=500, full=3000, name="mnist_steps")
+mnist_seeds = cfg.steps(mnist_seeds, smoke=1, quick=2, full=3, name="mnist_seeds")
 workers = cfg.steps(workers, smoke=1, quick=min(2, os.cpu_count() or 1), full=os.cpu_count() or 1, name="workers")
 seeds = [seed + i for i in range(n_seeds)]
 setup = dict(hidden=hidden, depth=depth, lr_g=lr_g, lr_d=lr_d, batch_size=batch_size, unroll_steps=unroll_steps, pack=pack)
@@ -193,7 +195,7 @@ gu.record("vanilla_trajectory", hops)
 # | `minibatch_stddev` | D's last hidden layer gets the std of its features over groups of 4 samples (Karras et al. 2018) | ~1.5x |
 # | `pacgan` | D scores 4 samples packed into one input (PacGAN4, Lin et al. 2018); a batch of 256 samples is 64 packs | 1x |
 # | `unrolled` | G's loss uses D after 5 more Adam steps, with backprop through them (Metz et al. 2017) | ~7x |
-# | `wgan_gp` | Wasserstein loss, gradient penalty λ = 0.1, 5 critic steps per G step (Gulrajani et al. 2017; notebook 04) | ~5x |
+# | `wgan_gp` | Wasserstein loss with a gradient penalty, 5 critic steps per G step, λ = 0.1: the authors' own toy setting (`gan_toy.py` in Gulrajani et al.'s code); derived and taught in notebook 04 | ~5x |
 #
 # Same networks, optimiser, learning rates, batch size, number of generator updates and
 # seeds for every method; the cost column is measured in the table (`steps/s`). On the
@@ -329,6 +331,15 @@ if cfg.asserts_quality:
 # The Wasserstein loss gives G useful gradients far from the data; whether the run covers every
 # mode still depends on the optimisation, and has to be measured. The assertion checks the
 # direction seen here: WGAN-GP covers more ring modes than the vanilla GAN.
+#
+# Two settings differ from the WGAN-GP that notebook 04 derives. The penalty weight is λ = 0.1, not
+# Algorithm 1's 10: it is the value of the authors' own toy script (`gan_toy.py`, whose comment first
+# read "Smaller lambda seems to help for toy tasks specifically" and later "makes things faster for toy
+# tasks, but isn't necessary if you increase CRITIC_ITERS enough"). At λ = 0.1 the critic's gap is not
+# a W1 estimate (notebook 04 measures it at several times W1), but the critic still points G the
+# right way, which is all a remedy needs. And the learning rates are this notebook's collapsing
+# baseline's (G's twice the critic's), kept equal across rows; notebook 04 trains its critic faster
+# than G instead.
 
 # %%
 wgan_rows = {name: {"wgan_gp": table[name]["wgan_gp"]["modes_mean"], "vanilla": table[name]["vanilla"]["modes_mean"],
@@ -349,24 +360,28 @@ gu.record("wgan_gp_vs_vanilla", wgan_rows)
 # The deliberately collapsing setup: the course's DCGAN with **BatchNorm removed from the
 # generator**, everything else identical. Radford et al. (2016, section 3) report that
 # BatchNorm in G is what prevents "the generator from collapsing all samples to a single
-# point"; here is that effect measured, and the form the collapse takes. Same data (the 4,000 training digits), seed,
-# optimiser (Adam 2e-4, β1 = 0.5) and number of steps for both.
+# point"; here is that effect measured, and the form the collapse takes. Same data (the 4,000 training digits),
+# optimiser (Adam 2e-4, β1 = 0.5) and number of steps for both, on `mnist_seeds` seeds (two in `quick`):
+# one run could be luck.
 
 # %%
 torch.set_num_threads(default_threads)  # convolutions profit from every core
 mnist = data.load_mnist("train")
 held_out = data.load_mnist("test", verbose=False).images
 mnist_device = "cpu" if device is None else cfg.device
-mnist_runs = {}
-for name, bn in (("with BatchNorm in G", True), ("without BatchNorm in G", False)):
-    model = mnist_collapse.dcgan(batchnorm_in_g=bn, seed=seed, device=mnist_device)
-    history = mnist_collapse.train_mnist(model, mnist.images, steps=mnist_steps, seed=seed, desc=name)
-    fake = model.generate(1000)
-    cov = metrics.digit_coverage(fake)
-    mnist_runs[name] = {"fake": fake, "coverage": cov, "diversity": mnist_collapse.pixel_diversity(fake),
-                        "seconds": history.seconds}
-    print(f"{name}: {cov['coverage']}/10 digits, class KL {cov['class_kl']:.2f}, confident {cov['confident_fraction']:.0%}, "
-          f"pixel diversity {mnist_runs[name]['diversity']:.3f} ({history.seconds:.0f} s)")
+mnist_runs, mnist_per_seed = {}, {"healthy": [], "collapsing": []}
+for s in range(seed, seed + mnist_seeds):
+    for name, bn in (("with BatchNorm in G", True), ("without BatchNorm in G", False)):
+        model = mnist_collapse.dcgan(batchnorm_in_g=bn, seed=s, device=mnist_device)
+        history = mnist_collapse.train_mnist(model, mnist.images, steps=mnist_steps, seed=s, desc=f"{name}, seed {s}")
+        fake = model.generate(1000)
+        cov = metrics.digit_coverage(fake)
+        run = {"fake": fake, "coverage": cov, "diversity": mnist_collapse.pixel_diversity(fake), "seconds": history.seconds}
+        mnist_per_seed["healthy" if bn else "collapsing"].append(run)
+        if s == seed:
+            mnist_runs[name] = run  # the first seed is the one drawn below
+        print(f"{name}, seed {s}: {cov['coverage']}/10 digits, class KL {cov['class_kl']:.2f}, "
+              f"confident {cov['confident_fraction']:.0%}, pixel diversity {run['diversity']:.3f} ({history.seconds:.0f} s)")
 real_diversity = mnist_collapse.pixel_diversity(held_out)
 print(f"held-out real digits: pixel diversity {real_diversity:.3f}")
 torch.set_num_threads(1)
@@ -380,24 +395,33 @@ for row, (name, run) in enumerate(mnist_runs.items()):
 fig.tight_layout()
 plt.show()
 
-mnist_record = {("healthy" if "with " in name else "collapsing"): {
-    "coverage": run["coverage"]["coverage"], "class_kl": run["coverage"]["class_kl"],
-    "confident_fraction": run["coverage"]["confident_fraction"], "pixel_diversity": run["diversity"]}
-    for name, run in mnist_runs.items()}
+def _per_seed(runs, key):
+    return [r["diversity"] if key == "pixel_diversity" else r["coverage"][key] for r in runs]
+
+
+mnist_record = {}
+for kind, runs in mnist_per_seed.items():  # coverage: worst case over seeds for each claim; the rest: means
+    covs = _per_seed(runs, "coverage")
+    mnist_record[kind] = {"coverage": min(covs) if kind == "healthy" else max(covs), "coverage_per_seed": covs,
+                          **{k: float(np.mean(_per_seed(runs, k))) for k in ("class_kl", "confident_fraction", "pixel_diversity")},
+                          "class_kl_per_seed": _per_seed(runs, "class_kl")}
 mnist_record["real_pixel_diversity"] = real_diversity
 mnist_record["steps"] = mnist_steps
+mnist_record["seeds"] = mnist_seeds
 gu.record("mnist", mnist_record)
 healthy, collapsing = mnist_record["healthy"], mnist_record["collapsing"]
-assert all(0 <= r["coverage"] <= 10 and np.isfinite(r["class_kl"]) for r in (healthy, collapsing))
+assert all(0 <= c <= 10 for r in (healthy, collapsing) for c in r["coverage_per_seed"])
 if cfg.asserts_quality:
-    # calibration (quick, seed 0, 500 steps): collapsing 1/10 digits, class KL 2.30 (= log 10, one class);
-    # healthy 7/10, class KL 0.57; pixel diversity 0.345 vs 0.351 (real digits 0.390)
-    assert collapsing["coverage"] <= 2 and healthy["coverage"] >= 5, (collapsing, healthy)
-    assert collapsing["class_kl"] > healthy["class_kl"] + 1.0, "the collapsing G concentrates on far fewer digits"
+    # calibration (quick, 500 steps): seed 0 collapsing 1/10 (class KL 2.30 = log 10), healthy 9/10 (0.53);
+    # seed 1 collapsing 1/10 (2.15), healthy 9/10 (0.37)
+    for h, c in zip(mnist_per_seed["healthy"], mnist_per_seed["collapsing"]):  # on every seed
+        assert c["coverage"]["coverage"] <= 2 and h["coverage"]["coverage"] >= 5, (c["coverage"], h["coverage"])
+        assert c["coverage"]["class_kl"] > h["coverage"]["class_kl"] + 1.0, "the collapsing G concentrates on far fewer digits"
 
 # %% [markdown]
-# Without BatchNorm in G, the same network, data and budget draw (almost) only one digit: the
-# classifier reads a single class, confidently, and the class KL is log 10 = 2.30, its maximum.
+# Without BatchNorm in G, the same network, data and budget draw (almost) only one digit, on every
+# seed: the classifier reads a single class, confidently, and the class KL is near log 10 = 2.30,
+# its maximum.
 # With BatchNorm, G spreads over most digits in this short run (500 steps in `quick`; notebook 02's
 # longer DCGAN run covers all ten). Note what did **not** collapse: the pixel diversity (the
 # per-pixel spread across samples, printed above) of the collapsed generator is about the same as
@@ -455,6 +479,18 @@ if cfg.asserts_quality:
 # backwards for this failure; TTUR's practice of a larger rate for D is what the sweep
 # supports. It is one protocol and a short budget, so treat it as evidence for the
 # direction, not as the best pair of values.
+#
+# %% [markdown]
+# **Sources** for the numbers quoted from the literature: the VEEGAN protocol (ring of 8, radius 2,
+# σ = 0.02; grid of 25, σ = 0.05; 2,500 samples; 3σ) and its published anchors (ring: GAN 1, unrolled
+# 7.6, VEEGAN 8 modes; grid: 3.3, 23.6, 24.6): Srivastava et al. (2017), sec. 5.1 and Table 1;
+# PacGAN4's 24.8 on the grid: Lin et al. (2018), 2-D grid experiment; one-sided label smoothing 0.9 and minibatch
+# discrimination: Salimans et al. (2016), sec. 3.2 and 3.4; minibatch-stddev over groups of 4: Karras et
+# al. (2018), sec. 3; unrolling and its second-order term: Metz et al. (2017), sec. 2-3; mode collapse
+# as max-min: Goodfellow (2016), sec. 5.1.1; the non-saturating gradient as KL − 2 JS: Arjovsky & Bottou
+# (2017), Theorem 2.5; λ = 0.1 for toy data: `gan_toy.py` in the authors' code for Gulrajani et al.
+# (2017); BatchNorm in G against collapse: Radford et al. (2016), sec. 3; TTUR: Heusel et al. (2017);
+# SAGAN's D 4e-4 / G 1e-4: Zhang et al. (2019), sec. 4-5.
 #
 # ## Interview checkpoint
 

@@ -487,6 +487,11 @@ if cfg.asserts_quality:
 #   redone on digits.
 
 # %% [markdown]
+# **Sources** for what is quoted from the literature: the conditional objective: Mirza & Osindero
+# (2014); the projection discriminator and its ordering against concatenation on ImageNet: Miyato &
+# Koyama (2018), sec. 3 and 5; latent vector arithmetic averaged over three exemplars and the "window"
+# feature-map experiment: Radford et al. (2016), sec. 6.3.
+#
 # ## Interview checkpoint
 
 # %%

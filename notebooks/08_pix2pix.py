@@ -166,9 +166,10 @@ print(f"{nets.count_parameters(G_demo):,} parameters (the paper's 256x256 U-Net:
 # %% [markdown]
 # The skip ablation: pix2pix as published (L1 + cGAN, λ = 100) with and without skips, trained on
 # the same batches for the same number of steps. (The model with skips is also the "L1 + cGAN"
-# arm of the loss ablation below.) Every model is evaluated the way the paper tests: BatchNorm on
-# its running statistics and dropout on, with a fixed seed. The scores are those of the first
-# section.
+# arm of the loss ablation below.) Every model is scored with dropout on (the paper's test-time
+# noise) and BatchNorm on its running statistics (eval mode), with a fixed seed; the paper runs G at
+# test time with the statistics of the test batch instead, and the section "BatchNorm at test time"
+# below measures what that changes here. The scores are those of the first section.
 
 # %%
 sample_inputs = scene.inputs[:8].to(cfg.device)
@@ -315,8 +316,8 @@ if cfg.asserts_quality:
 #   found the blend that pixel losses reward. (PSNR, an L2 measure, barely separates L1 from
 #   L1 + cGAN here: L1 aims at a median, not at the mean that L2 rewards.) Seed 004 says L1
 #   "tends to produce sharp edges and keeps image details"; measured here, L1 on its own blurs
-#   whatever the input does not determine. Isola et al. (Fig. 4) find the same; L1 is preferred
-#   over L2 only because it blurs less.
+#   whatever the input does not determine. Isola et al. find the same (sec. 3.2.2 and 4.2, and
+#   their loss-comparison figure): L1 is chosen over L2 only because it "encourages less blurring".
 # - **cGAN alone** is sharp (the stripes and vivid colours are back) but, with nothing tying it
 #   to the ground truth, it invents structure and colours that do not follow the label map.
 # - **L1 + cGAN** keeps L1's layout and gets its high frequencies from the adversarial term:
@@ -324,6 +325,54 @@ if cfg.asserts_quality:
 #   The sharpness comes from the GAN term, not from L1. Pixel distances rank these models
 #   backwards from how they look, which is why pix2pix was evaluated with perceptual studies and
 #   a segmentation network (FCN score) rather than pixel distances.
+#
+# ## BatchNorm at test time
+#
+# The usual protocol evaluates a network in eval mode: BatchNorm normalises with the running
+# averages it collected during training. Pix2pix does not (Isola et al. 2017, sec. 3.3): "At
+# inference time, we run the generator net in exactly the same manner as during the training phase.
+# This differs from the usual protocol in that we apply dropout at test time, and we apply batch
+# normalization using the statistics of the test batch, rather than aggregated statistics of the
+# training batch." With a batch of one image that is instance normalisation; the authors train and
+# test with batch size 1, and their `test.lua` leaves `netG:evaluate()` commented out. The principle
+# is consistency: at test time, normalise the way the network was trained.
+#
+# Our models trained on batches of 8. Three ways to run the same L1 + cGAN generator on the 128
+# held-out inputs, dropout on in all three: the **running** statistics (eval mode, as in the sections
+# above), the statistics of the **test batch** (the paper's rule) and **one image at a time** (instance
+# normalisation). Translating with batch statistics would update the running averages, a side effect;
+# `translate` restores them, so measuring leaves the model unchanged (checked below).
+
+# %%
+reference_G = models["L1 + cGAN"]
+before = {k: v.clone() for k, v in reference_G.G.state_dict().items()}
+test_time = {}
+for name, norm in (("running", "running"), ("test_batch", "batch"), ("batch_of_one", "instance")):
+    torch.manual_seed(seed)  # the same dropout masks for all three
+    test_time[name] = translation.score(reference_G.translate(scene.inputs, norm=norm), scene, pairs)
+    print(f"{name:>12}: " + "  ".join(f"{k} {v:.3f}" for k, v in test_time[name].items()))
+gu.record("test_time", test_time)
+spread = max(r["mode_distance"] for r in test_time.values()) - min(r["mode_distance"] for r in test_time.values())
+print(f"largest difference in mode distance between the three: {spread:.3f}")
+assert all(torch.equal(v, reference_G.G.state_dict()[k]) for k, v in before.items()), "measuring must not change G"
+if cfg.asserts_quality:
+    # calibration (quick, seeds 0 and 1): mode distance running 0.398 / 0.382, test batch 0.405 / 0.382,
+    # one image at a time 0.409 / 0.384; sharpness within 0.013
+    assert spread < 0.03, f"trained at batch 8, the three choices agree here (spread {spread:.3f})"
+
+# %% [markdown]
+# After the `quick` budget the three agree to about a hundredth of a mode distance (the calibration
+# runs above): with batches of 8 the running averages are a good estimate of the statistics of a
+# 128-image test batch, and even one image's statistics are close to them, so for *this* model the
+# paper's rule and eval mode give the same pictures. (After the few steps of `smoke` they do not: the
+# running averages, updated with momentum 0.1, have not caught up with the weights yet, and eval mode
+# is far off. Running statistics are only as good as the training that collected them.) The rule
+# matters when they differ: a generator trained with batch size 1, as pix2pix's, has only ever been
+# normalised by one image's own statistics, and eval mode replaces those with averages over many
+# images that no single image has; tiny or non-i.i.d. training batches give running averages that do
+# not match any real batch. In an interview: "pix2pix runs G in training mode at test time: dropout on
+# and BatchNorm on the test batch, which at batch size 1 is instance normalisation; whatever you
+# choose, normalise at test time as you did in training, and check it on held-out data."
 #
 # ## Dropout as noise
 #
@@ -444,6 +493,13 @@ print(f"wrote {len(paths)} files like {paths[0].name} ({image_size * 2}x{image_s
 assert (a - scene.inputs[:4]).abs().max() < 0.01 and (b - scene.targets[:4]).abs().max() < 0.01  # 8-bit rounding only
 
 # %% [markdown]
+# **Sources** for the numbers quoted from the literature (Isola et al. 2017 unless noted): λ = 100 and
+# the L1 + cGAN objective: sec. 3.1; the U-Net and the 70x70 PatchGAN (C64-C128-C256-C512): sec. 3.2 and
+# the appendix (sec. 6.1), receptive fields compared in sec. 4.4 (Table 2); Adam(2e-4, β1 = 0.5), D's
+# objective halved, dropout and BatchNorm at test time, batch sizes 1-10: sec. 3.3; "only minor
+# stochasticity" from dropout: sec. 3.1; the 54-million-parameter 256x256 U-Net: the authors' PyTorch
+# code's parameter count; checkerboard artefacts of transposed convolutions: Odena et al. (2016).
+#
 # ## Interview checkpoint
 
 # %%

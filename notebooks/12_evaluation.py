@@ -113,7 +113,7 @@ for name, images in sets.items():
 # ## Frechet distance on a small classifier
 #
 # Fit a Gaussian to the features of each set (mean $\mu$, covariance $\Sigma$) and take the
-# Fréchet (2-Wasserstein) distance between the two Gaussians:
+# *squared* Fréchet (2-Wasserstein) distance between the two Gaussians (Heusel et al. write it $d^2$):
 #
 # $$\mathrm{FD} = \lVert\mu_r-\mu_g\rVert^2 + \mathrm{Tr}\big(\Sigma_r+\Sigma_g-2(\Sigma_r\Sigma_g)^{1/2}\big).$$
 #
@@ -147,7 +147,7 @@ assert all(np.isfinite(v) and v >= 0 for v in fd.values())
 
 # %%
 for name, value in fd.items():
-    gu.record(f"fd/{name}", value)
+    gu.record(f"fd/{name.replace(' ', '_')}", value)
 fig, ax = plt.subplots(figsize=(7, 2.8))
 ax.barh(list(fd), list(fd.values()), color="tab:blue")
 ax.set_xscale("log")
@@ -245,8 +245,8 @@ if cfg.asserts_quality:
 pr = {name: metrics.precision_recall_from_features(f, feats_ref, k=k) for name, f in feats.items()}
 fig, ax = plt.subplots(figsize=(4.5, 4))
 for name, (p, r) in pr.items():
-    gu.record(f"precision/{name}", p)
-    gu.record(f"recall/{name}", r)
+    gu.record(f"precision/{name.replace(' ', '_')}", p)
+    gu.record(f"recall/{name.replace(' ', '_')}", r)
     ax.scatter(r, p, s=40)
     ax.annotate(name, (r, p), textcoords="offset points", xytext=(5, 3))
 ax.set_xlim(-0.05, 1.05)
@@ -317,8 +317,8 @@ if cfg.asserts_quality:
 cov = {name: metrics.digit_coverage(sets[name], min_confidence=min_confidence, model=net) for name in sets}
 literal = metrics.digit_coverage(sets["one class"], min_confidence=0.0, min_fraction=0.0, model=net)
 for name, c in cov.items():
-    gu.record(f"coverage/{name}", c["coverage"])
-    gu.record(f"class_kl/{name}", c["class_kl"])
+    gu.record(f"coverage/{name.replace(' ', '_')}", c["coverage"])
+    gu.record(f"class_kl/{name.replace(' ', '_')}", c["class_kl"])
 gu.record("coverage/one class, no thresholds", literal["coverage"])
 print(f"{'set':15s} {'coverage':>8s} {'class KL':>8s} {'votes':>6s} {'confidence':>10s}")
 for name, c in cov.items():
@@ -369,6 +369,11 @@ print(f"memorised: {memorised}")
 # functions (`ganutils.metrics.images.evaluate_images`).
 
 # %% [markdown]
+# **Sources** for what is quoted from the literature: FID and its formula, $d^2$ between two
+# Gaussians fitted to Inception features: Heusel et al. (2017), the paragraph that defines the FID; precision and recall with k-NN manifolds, k = 3: Kynkäänniemi et al. (2019), sec. 2-3; the
+# Inception Score: Salimans et al. (2016), sec. 4. Every number measured here comes from the course's
+# own evaluation network.
+#
 # ## Interview checkpoint
 
 # %%

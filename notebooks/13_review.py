@@ -17,20 +17,26 @@
 # # 13 · Review: the interview question bank
 #
 # Every notebook ended with the interview questions it demonstrates. This one puts the whole
-# bank in front of you: a quiz over every question (random order, a topic filter, answers hidden
-# until you reveal them, a self-score), then one page of the formulas and defaults that come up
-# again and again, each with the notebook it comes from.
+# bank in front of you: a quiz over every question (random order, topic and difficulty filters,
+# answers hidden until you reveal them, key points first, graded on four levels), then one page of
+# the formulas and defaults that come up again and again, each with the notebook it comes from,
+# and the glossary of the Chinese terms the answers use.
 #
 # The bank (`ganutils/bank/questions.yaml`) holds one entry per distinct question of the five
 # Chinese interview files in `../shared/seeds/` (the seeds repeat themselves; every occurrence is
 # indexed in `seed_index.yaml`), plus a few questions the course adds. Each entry has the
-# question in English and in the original Chinese, an interview-length model answer, the notebook
+# question in English and in Chinese, key points and an interview-length model answer in both
+# languages (measured numbers quoted from the reference run), the notebook
 # section that demonstrates it, and, where the seed's own answer is wrong, the correction and the
 # experiment that shows it. Questions the course does not demonstrate (diffusion, GigaGAN,
 # Real-ESRGAN, GFPGAN, NLP uses, ...) have short answers marked "not demonstrated here".
 # `docs/question_coverage.md` lists, for each seed file, every question and where it is answered.
 #
-# Away from Jupyter: `python -m ganutils quiz [--topic T] [--lang zh|en] [-n N] [--seed S]`.
+# Away from Jupyter, as a study tool: `python -m ganutils quiz [--topic T] [--difficulty 2-4]
+# [--lang zh|en] [-n N] [--seed S]` grades each answer again / hard / good / easy and keeps your
+# progress between sessions (Leitner boxes, in your data folder); `--due` asks what is due for
+# review, `--missed` what you missed last time, and `--export-anki gan.apkg` writes the bank as an
+# Anki deck (Chinese and English fronts, key points on the back, topic and notebook tags).
 
 # %% tags=["parameters"]
 profile = None  # "smoke" | "quick" | "full"; None: $GANUTILS_PROFILE, else full with CUDA, quick without
@@ -100,8 +106,8 @@ assert not broken, f"{len(broken)} bank link(s) point at a missing notebook or s
 assert all(q["note"] == qbank.NOT_DEMONSTRATED for q in bank if not q["demonstrated"])
 
 # %% [markdown]
-# The quiz. Answer each question aloud (as in the interview), then reveal the model answer and
-# score yourself; the score by topic at the end says what to reread. Change the topic, the
+# The quiz. Answer each question aloud (as in the interview), then reveal the key points and the
+# model answer and grade yourself (again, hard, good, easy); the score by topic at the end says what to reread. Change the topic, the
 # number of questions or the seed and press *New quiz*. (In an executed copy of this notebook
 # the cell shows a fixed-seed sample of questions instead, each answer folded.)
 
@@ -117,7 +123,7 @@ demo = quiz.Quiz(topic="gan-basics", n=3, seed=seed, lang=lang)
 while not demo.done:
     print(demo.question())
     demo.reveal()
-    demo.mark(correct=demo.position % 2 == 0)  # a scripted self-score: right, wrong, right
+    demo.grade("good" if demo.position % 2 == 0 else "again")  # a scripted grading: good, again, good
 print(demo.summary())
 assert demo.score == (2, 3)
 assert [q["id"] for q in demo.questions] == [q["id"] for q in quiz.select("gan-basics", 3, seed)]  # same seed, same order
@@ -134,8 +140,10 @@ assert [q["id"] for q in demo.questions] == [q["id"] for q in quiz.select("gan-b
 values = cheatsheet.cheat_sheet_values()
 rows = cheatsheet.cheat_sheet_rows(values)
 sheet = cheatsheet.cheat_sheet_markdown(rows)
-display(Markdown(sheet))
-(gu.run_dir() / "cheat_sheet.md").write_text("# GAN interview cheat sheet\n\n" + sheet + "\n", encoding="utf-8")
+glossary = cheatsheet.glossary_markdown()  # the Chinese terms the bank's answers use, one per English term
+display(Markdown(sheet + "\n\n**Glossary** (英中术语对照)\n\n" + glossary))
+(gu.run_dir() / "cheat_sheet.md").write_text("# GAN interview cheat sheet\n\n" + sheet + "\n\n## Glossary\n\n" + glossary + "\n",
+                                             encoding="utf-8")
 for name in ("v_at_optimum", "js_disjoint", "w1_disjoint", "grad_saturating", "grad_non_saturating", "kl_example"):
     gu.record(f"cheat_sheet/{name}", values[name])
 

@@ -78,7 +78,7 @@ BROKEN = {
     "difficulty as a bool": (_set("gan-core-idea", "difficulty", True), r"'gan-core-idea'.*'difficulty'"),
     "empty answer": (_set("gan-core-idea", "answer_en", "  "), r"'gan-core-idea'.*'answer_en' is empty"),
     "English in question_zh": (_set("gan-core-idea", "question_zh", "What is a GAN?"), r"'gan-core-idea'.*'question_zh'"),
-    "unknown field": (_set("gan-core-idea", "answer_zh", "..."), r"'gan-core-idea'.*unknown field 'answer_zh'"),
+    "unknown field": (_set("gan-core-idea", "answer_fr", "..."), r"'gan-core-idea'.*unknown field 'answer_fr'"),
     "bad id": (_set("gan-core-idea", "id", "GAN core"), r"'GAN core'.*'id'"),
     "duplicate id": (_duplicate_id, r"'id' repeats entry #1"),
     "bad source": (_set("gan-core-idea", "source", "web"), r"'gan-core-idea'.*'source'"),

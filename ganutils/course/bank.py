@@ -25,6 +25,7 @@ from ..config import GanutilsError, checkout_dir
 BANK_DIR = Path(__file__).resolve().parent / "bank"
 QUESTIONS_DIR = BANK_DIR / "questions"
 SEED_INDEX_PATH = BANK_DIR / "seed_index.yaml"
+GLOSSARY_PATH = BANK_DIR / "glossary.yaml"
 
 TOPICS = ("gan-basics", "gan-training", "mode-collapse", "wgan", "vae", "conditional", "pix2pix", "evaluation",
           "applications", "coding")
@@ -35,10 +36,13 @@ REVIEW_NOTEBOOK = "13_review"
 
 FIELDS = {  # field -> allowed types (None: may be null)
     "id": (str,), "topic": (str,), "difficulty": (int,), "source": (str,), "question_en": (str,),
-    "question_zh": (str,), "answer_en": (str,), "notebook": (str, type(None)), "section": (str, type(None)),
-    "demonstrated": (bool,),
+    "question_zh": (str,), "key_points_en": (list,), "key_points_zh": (list,), "answer_en": (str,),
+    "answer_zh": (str,), "notebook": (str, type(None)), "section": (str, type(None)), "demonstrated": (bool,),
 }
-OPTIONAL_FIELDS = {"note": (str,), "seed_correction": (list,)}
+OPTIONAL_FIELDS = {"note": (str,), "seed_correction": (list,), "question_zh_seed": (str,), "follow_up_of": (str,),
+                   "code": (list,)}
+CODE_PATH = re.compile(r"^ganutils(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+KEY_POINTS = (2, 4)  # how many key points an entry shows first (and an Anki card's back holds)
 CORRECTION_FIELDS = ("seed_file", "claim", "correction", "experiment")
 SEED_INDEX_FIELDS = {"seed_file": (str,), "seed_qid": (str,), "line": (int,), "kind": (str,), "heading": (str,),
                      "bank_id": (str,)}
@@ -150,6 +154,21 @@ def _check_entry(where: str, q: dict) -> None:
         _nonempty(where, q, field)
     if not CJK.search(q["question_zh"]):
         raise GanutilsError(f"{where}: field 'question_zh' has no Chinese character: put the seed's Chinese phrasing there")
+    _nonempty(where, q, "answer_zh")
+    if not CJK.search(q["answer_zh"]):
+        raise GanutilsError(f"{where}: field 'answer_zh' has no Chinese character: write the answer in Chinese")
+    for field in ("key_points_en", "key_points_zh"):
+        points = q[field]
+        if not KEY_POINTS[0] <= len(points) <= KEY_POINTS[1] or not all(isinstance(p, str) and p.strip() for p in points):
+            raise GanutilsError(f"{where}: field {field!r} must list {KEY_POINTS[0]}-{KEY_POINTS[1]} short, non-empty lines")
+    if len(q["key_points_zh"]) != len(q["key_points_en"]):
+        raise GanutilsError(f"{where}: fields 'key_points_en' and 'key_points_zh' must hold as many points")
+    if "question_zh_seed" in q and not CJK.search(q["question_zh_seed"]):
+        raise GanutilsError(f"{where}: field 'question_zh_seed' must be the seed's Chinese heading, kept verbatim")
+    for path in q.get("code", []):
+        if not isinstance(path, str) or not CODE_PATH.match(path):
+            raise GanutilsError(f"{where}: field 'code' lists {path!r}: use dotted paths such as "
+                                "'ganutils.losses.adversarial.d_loss_bce'")
     if q["demonstrated"]:
         _check_link(where, "notebook", q["notebook"], q["section"])
         if "note" in q:
@@ -202,6 +221,10 @@ def validate_bank(entries=None, seed_index=None) -> None:
         if q["id"] in ids:
             raise GanutilsError(f"{where}: field 'id' repeats entry #{ids[q['id']] + 1}: ids must be unique")
         ids[q["id"]] = i
+    for i, q in enumerate(entries):
+        parent = q.get("follow_up_of")
+        if parent is not None and (parent not in ids or parent == q["id"]):
+            raise GanutilsError(f"{_where(i, q)}: field 'follow_up_of' is {parent!r}, which is not another bank entry")
     if seed_index is None:
         return
     if not isinstance(seed_index, list) or not seed_index:
@@ -348,3 +371,25 @@ def unresolved_links(entries=None, notebooks_dir=None) -> list[str]:
         if problem:
             out.append(f"{qid} ({field} -> {notebook} § {section}): {problem}")
     return out
+
+
+# ----------------------------------------------------------------------------- glossary
+
+
+@functools.lru_cache(maxsize=1)
+def load_glossary() -> tuple[dict, ...]:
+    """The bank's glossary (``bank/glossary.yaml``): each English term with the one Chinese term the answers use."""
+    terms = _read_yaml(GLOSSARY_PATH)
+    if not isinstance(terms, list) or not terms:
+        raise GanutilsError(f"the glossary {GLOSSARY_PATH} must be a non-empty YAML list of terms")
+    for i, t in enumerate(terms):
+        where = f"glossary term #{i + 1}"
+        if not isinstance(t, dict):
+            raise GanutilsError(f"{where}: must be a mapping with en and zh")
+        _check_fields(where, t, {"en": (str,), "zh": (str,)}, {"avoid": (list,), "match": (str,), "note": (str,)})
+        if "match" in t:
+            try:
+                re.compile(t["match"])
+            except re.error as err:
+                raise GanutilsError(f"{where} ({t['en']}): field 'match' is not a regular expression ({err})") from None
+    return tuple(terms)

@@ -141,3 +141,11 @@ def unresolved_cheat_sheet_links(rows: list[CheatRow] | None = None, notebooks_d
         if problem:
             out.append(f"cheat sheet '{r.item}' ({r.notebook} § {r.section}): {problem}")
     return out
+
+
+def glossary_markdown() -> str:
+    """The bank's glossary as one Markdown table: English term, the Chinese term the answers use, a note."""
+    out = ["| English | 中文 | note |", "|---|---|---|"]
+    for t in bank.load_glossary():
+        out.append(f"| {t['en']} | {t['zh']} | {t.get('note', '')} |")
+    return "\n".join(out)

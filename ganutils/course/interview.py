@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import functools
 import html
+import importlib
+import inspect
 import random
+import re
 import textwrap
 from pathlib import Path
 
@@ -41,42 +44,115 @@ def static_mode() -> bool:
 # ----------------------------------------------------------------------------- rendering
 
 
+EXPLAINED = "explained, not run"
+_QUOTE = re.compile(r"\{\{\s*(?P<notebook>\d\d_[a-z0-9_]+)\s*:\s*(?P<key>[^{}\s]+?)\s*\}\}")
+
+
+def flat(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+_flat = flat  # the old private name
+
+
+def render_quotes(text: str, mode: str = "text") -> str:
+    """``text`` with every measured-number quote ``{{NN_name:key}}`` filled in from the reference run.
+
+    Delegates to ``ganutils.course.quotes`` (values of the committed reference run, with their
+    provenance); where no reference run is available a quote shows as "[NN_name:key]".
+    """
+    try:
+        from . import quotes
+    except ImportError:
+        quotes = None
+    if quotes is not None and hasattr(quotes, "render_reference"):
+        return quotes.render_reference(text, mode=mode)
+    return _QUOTE.sub(lambda m: f"[{m['notebook']}:{m['key']}]", text)
+
+
+def question(entry: dict, lang: str = "en") -> str:
+    return flat(entry["question_zh"] if lang == "zh" else entry["question_en"])
+
+
+def key_points(entry: dict, lang: str = "en", mode: str = "text") -> list[str]:
+    """The entry's key points (2-4 short lines) in ``lang``, quotes filled in."""
+    esc = html.escape if mode == "html" else str
+    return [render_quotes(esc(flat(p)), mode) for p in entry[f"key_points_{lang}"]]
+
+
+def answer(entry: dict, lang: str = "en", mode: str = "text") -> str:
+    """The full model answer in ``lang``, quotes filled in."""
+    esc = html.escape if mode == "html" else str
+    return render_quotes(esc(flat(entry[f"answer_{lang}"])), mode)
+
+
+def code_answers(entry: dict) -> list[tuple[str, str]]:
+    """(dotted path, source) of each tested ganutils function a coding question answers with."""
+    out = []
+    for path in entry.get("code") or []:
+        out.append((path, inspect.getsource(resolve(path))))
+    return out
+
+
+def resolve(path: str):
+    """The object named by a dotted path such as 'ganutils.training.gan.GAN.d_step'."""
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            obj = getattr(obj, name)
+        return obj
+    raise GanutilsError(f"code path {path!r} does not name an importable ganutils object")
+
+
 def where_text(entry: dict) -> str:
     """"01_minmax_and_js § The min-max objective", or "not demonstrated here"."""
     return f"{entry['notebook']} § {entry['section']}" if entry.get("notebook") else NOT_DEMONSTRATED
 
 
-def _experiment_text(c: dict) -> str:
+def experiment_text(c: dict) -> str:
+    """Where a seed correction is shown by a run, or "explained, not run"."""
     e = c.get("experiment")
-    return f"{e['notebook']} § {e['section']}" if e else "the literature (no experiment)"
+    return f"{e['notebook']} § {e['section']}" if e else EXPLAINED
 
 
-def _flat(text: str) -> str:
-    return " ".join(str(text).split())
+_experiment_text = experiment_text
 
 
 def entry_text(entry: dict, number: int | None = None, width: int = 100, answer: bool = True) -> str:
-    """One question as plain text: English and Chinese question, then the answer, where it is shown, corrections."""
+    """One question as plain text: English and Chinese question; key points and answer in both languages;
+    where it is shown; the code answer; corrections."""
     label = f"Q{number}. " if number is not None else ""
-    lines = textwrap.wrap(f"{label}{_flat(entry['question_en'])}  [{entry['topic']}, difficulty {entry['difficulty']}]",
+    lines = textwrap.wrap(f"{label}{flat(entry['question_en'])}  [{entry['topic']}, difficulty {entry['difficulty']}]",
                           width, subsequent_indent="    ", break_on_hyphens=False)
-    lines.append(f"    {_flat(entry['question_zh'])}")
+    lines += textwrap.wrap(flat(entry["question_zh"]), width, initial_indent="    ", subsequent_indent="    ")
     if answer:
         wrap = functools.partial(textwrap.wrap, width=width, initial_indent="    ", subsequent_indent="    ",
                                  break_on_hyphens=False)  # "cross-entropy" stays one word in copied text
-        lines += wrap(f"Answer: {_flat(entry['answer_en'])}")
+        bullet = functools.partial(textwrap.wrap, width=width, initial_indent="    - ", subsequent_indent="      ",
+                                   break_on_hyphens=False)
+        for lang, head, body in (("en", "Key points:", "Answer: "), ("zh", "要点：", "详解：")):
+            lines.append(f"    {head}")
+            for point in key_points(entry, lang):
+                lines += bullet(point)
+            lines += wrap(body + globals()["answer"](entry, lang))
         lines.append(f"    Shown in: {where_text(entry)}")
+        for path, _ in code_answers(entry):
+            lines.append(f"    Code answer: {path}")
         for c in entry.get("seed_correction") or []:
-            lines += wrap(f"Seed {c['seed_file'][:3]} says: {_flat(c['claim'])} Correction: {_flat(c['correction'])} "
-                          f"Shown by: {_experiment_text(c)}.")
+            lines += wrap(f"Seed {c['seed_file'][:3]} says: {flat(c['claim'])} Correction: {flat(c['correction'])} "
+                          f"Shown by: {experiment_text(c)}.")
     return "\n".join(lines)
 
 
 def question_html(entry: dict, number: int | None = None) -> str:
-    """The question line: English, the Chinese original beside it, topic and difficulty."""
+    """The question line: English, the Chinese beside it, topic and difficulty."""
     esc = html.escape
     label = f"<b>Q{number}.</b> " if number is not None else ""
-    return (f"{label}{esc(_flat(entry['question_en']))} <span style='color:#666'>{esc(_flat(entry['question_zh']))}</span>"
+    return (f"{label}{esc(flat(entry['question_en']))} <span style='color:#666'>{esc(flat(entry['question_zh']))}</span>"
             f" <small style='color:#888'>[{esc(entry['topic'])}, difficulty {entry['difficulty']}]</small>")
 
 
@@ -85,14 +161,27 @@ def entry_html(entry: dict, number: int | None = None) -> str:
     return f"<details><summary>{question_html(entry, number)}</summary>{answer_html(entry)}</details>"
 
 
-def answer_html(entry: dict) -> str:
-    """The answer block of an entry: model answer, where it is shown, and any seed corrections."""
+def answer_html(entry: dict, lang: str | None = None) -> str:
+    """The answer block: key points first, then the model answer, in ``lang`` (None: English, then Chinese
+    folded), where it is shown, the code answer and any seed corrections."""
     esc = html.escape
-    parts = [f"<p>{esc(_flat(entry['answer_en']))}</p>", f"<p><em>Shown in: {esc(where_text(entry))}</em></p>"]
+
+    def block(lg):
+        points = "".join(f"<li>{p}</li>" for p in key_points(entry, lg, "html"))  # key_points escapes, then fills quotes
+        head = "要点" if lg == "zh" else "Key points"
+        return f"<p><b>{head}</b></p><ul>{points}</ul><p>{answer(entry, lg, 'html')}</p>"
+
+    if lang is None:
+        parts = [block("en"), f"<div lang='zh' style='border-top:1px dotted #bbb;margin-top:4px'>{block('zh')}</div>"]
+    else:
+        parts = [block(lang)]
+    parts.append(f"<p><em>Shown in: {esc(where_text(entry))}</em></p>")
+    for path, source in code_answers(entry):
+        parts.append(f"<p><b>Code answer:</b> <code>{esc(path)}</code></p><pre style='font-size:85%'>{esc(source)}</pre>")
     for c in entry.get("seed_correction") or []:
         parts.append(f"<p style='border-left:3px solid #c60;padding-left:6px'><b>Seed {esc(c['seed_file'][:3])} says:</b> "
-                     f"{esc(_flat(c['claim']))}<br><b>Correction:</b> {esc(_flat(c['correction']))}<br>"
-                     f"<em>Shown by: {esc(_experiment_text(c))}</em></p>")
+                     f"{esc(flat(c['claim']))}<br><b>Correction:</b> {esc(flat(c['correction']))}<br>"
+                     f"<em>Shown by: {esc(experiment_text(c))}</em></p>")
     return "".join(parts)
 
 

@@ -5,9 +5,10 @@ from .coverage import digit_coverage
 from .evalnet import classify, features, load_evalnet
 from .frechet import frechet_distance, frechet_distance_from_features
 from .images import evaluate_images
-from .precision_recall import precision_recall_from_features
+from .precision_recall import precision_recall, precision_recall_from_features
 from .toy import ToyMetrics, toy_metrics
 
 __all__ = ["ToyMetrics", "classify", "digit_coverage", "evaluate_images", "features", "frechet_distance",
-           "frechet_distance_from_features", "load_evalnet", "precision_recall_from_features",
+           "frechet_distance_from_features", "load_evalnet", "precision_recall",
+           "precision_recall_from_features",
            "toy_metrics"]

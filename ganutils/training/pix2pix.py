@@ -19,26 +19,40 @@ from ..nets.unet import UNetGenerator
 from .gan import make_optimizer
 
 LOSS_MODES = ("l1", "cgan", "l1+cgan")
+NORM_STATS = ("running", "batch", "instance")  # BatchNorm statistics at test time (see with_test_dropout)
 
 
-def with_test_dropout(G: nn.Module, dropout: bool = True):
-    """Context manager: G in eval mode (BatchNorm uses running statistics) with its Dropout layers on or off."""
-    return _TestMode(G, dropout)
+def with_test_dropout(G: nn.Module, dropout: bool = True, norm: str = "running"):
+    """Context manager: G in test mode, with its Dropout layers on or off and BatchNorm normalising with
+    ``norm``: "running" (eval mode: the averages collected in training), "batch" (the statistics of the
+    batch being translated, as pix2pix does at test time; Isola et al. 2017, sec. 3.3). The BatchNorm
+    buffers are restored on exit, so translating never changes the model. ("instance", a batch of one,
+    is "batch" applied image by image: see ``Pix2Pix.translate``.)"""
+    return _TestMode(G, dropout, norm)
 
 
 class _TestMode:
-    def __init__(self, G: nn.Module, dropout: bool):
-        self.G, self.dropout = G, dropout
+    def __init__(self, G: nn.Module, dropout: bool, norm: str = "running"):
+        if norm not in NORM_STATS:
+            raise GanutilsError(f"norm={norm!r}: use one of {', '.join(NORM_STATS)}")
+        self.G, self.dropout, self.norm = G, dropout, norm
 
     def __enter__(self):
         self.was_training = self.G.training
         self.G.eval()
+        self.saved = []
         for m in self.G.modules():
             if isinstance(m, nn.Dropout):
                 m.train(self.dropout)
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm) and self.norm != "running":
+                self.saved.append((m, {k: v.clone() for k, v in m.named_buffers(recurse=False)}))
+                m.train(True)  # normalise with the statistics of the batch at hand
         return self.G
 
     def __exit__(self, *exc):
+        for m, buffers in self.saved:  # train mode updated the running averages: put them back
+            for name, value in buffers.items():
+                getattr(m, name).copy_(value)
         self.G.train(self.was_training)
         return False
 
@@ -107,10 +121,20 @@ class Pix2Pix:
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
-    def translate(self, x: torch.Tensor, dropout: bool = True) -> torch.Tensor:
-        """G(x) on the CPU, BatchNorm on running statistics, dropout on (the paper's test-time noise) or off."""
-        with with_test_dropout(self.G, dropout):
-            return self.G(x.to(self.device)).cpu()
+    def translate(self, x: torch.Tensor, dropout: bool = True, norm: str = "running") -> torch.Tensor:
+        """G(x) on the CPU, dropout on (the paper's test-time noise) or off.
+
+        ``norm``: BatchNorm's statistics, "running" (eval mode), "batch" (those of ``x``, as the paper
+        runs G at test time, sec. 3.3) or "instance" (each image on its own: a batch of one). The
+        model is left unchanged either way.
+        """
+        if norm not in NORM_STATS:
+            raise GanutilsError(f"norm={norm!r}: use one of {', '.join(NORM_STATS)}")
+        with with_test_dropout(self.G, dropout, "running" if norm == "running" else "batch"):
+            x = x.to(self.device)
+            if norm == "instance":
+                return torch.cat([self.G(xi[None]) for xi in x]).cpu()
+            return self.G(x).cpu()
 
     def snapshot(self) -> torch.Tensor:
         """G(snapshot_inputs) with dropout off: the same inputs every time, so snapshots show G changing."""
