@@ -112,8 +112,8 @@ print(f"images: {len(seeds)} seed(s) x {steps} iterations, width {width}, batch 
 # equilibrium, for every step size: they **spiral out**. *Alternating* steps (G, then D on G's
 # new θ) have a unit determinant: they keep **circling**. D's answer to a wrong G (tilt ψ
 # towards the data) overshoots once G follows, and G's answer to a tilted D overshoots in turn.
-# The non-saturating generator loss changes $f$ for G but not $J$; neither does the Wasserstein
-# loss (WGAN keeps ψ in [−1, 1] by clipping).
+# The non-saturating generator loss changes $f$ for G but not $J$; the Wasserstein loss only
+# rescales it ($f'(0) = 1$; WGAN keeps ψ in [−1, 1] by clipping): the eigenvalues stay imaginary.
 #
 # Below: $J$ computed by automatic differentiation of the vector field at (0, 0), against the
 # closed forms, then 500 steps of size h = 0.2 from (θ, ψ) = (1, 1), the settings of the authors'
