@@ -1,11 +1,15 @@
-"""Wall time of the mode-collapse toy benchmark: training steps per second for every method.
+"""Speed of the mode-collapse toy benchmark: steps per second per seed, one run at a time vs vectorised.
 
-    .venv/bin/python bench/bench_toy.py                          # ring and grid, every method
-    .venv/bin/python bench/bench_toy.py --methods vanilla,unrolled --json out.json
+    .venv/bin/python bench/bench_toy.py                          # every method, 3 seeds, on the ring
+    .venv/bin/python bench/bench_toy.py --methods vanilla,unrolled --seeds 6 --json out.json
 
-Each method is built exactly as notebook 03 builds it (``ganutils.toy_benchmark``) and timed
-on --steps steps after --warmup steps; the number is the median over --repeats. One step is
-one generator update with everything the method adds (unrolling, critic steps, replay).
+Each method is built exactly as notebook 03 builds it (``toy_benchmark.build``). For every
+method the same ``--seeds`` runs of ``--steps`` steps are timed twice, back to back in one
+process: one after another (``training.train``, the plain loop) and as one vectorised batch
+(``training.vectorised.train_vectorised``). "Steps/s per seed" is seeds x steps / seconds,
+so the ratio is the speed-up a notebook gets from vectorising. Both wall time and this
+process's CPU time are reported: on a shared machine wall time is inflated by the other
+jobs, CPU time much less. The median of --repeats alternating rounds is reported.
 The toy networks are tiny, so one thread is fastest (--threads 1, as in the notebook).
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -22,28 +27,33 @@ import torch
 
 from ganutils import data
 from ganutils.experiments import toy_benchmark
+from ganutils.training import train, train_vectorised
 
 
-def steps_per_second(method: str, dist, *, steps: int, warmup: int, repeats: int, batch_size: int, **setup) -> float:
-    model = toy_benchmark.build(method, seed=0, **setup)
-    sample = data.DistributionSampler(dist, batch_size, seed=0)
-    for _ in range(warmup):
-        model.step(sample)
-    rates = []
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        for _ in range(steps):
-            model.step(sample)
-        rates.append(steps / (time.perf_counter() - tic))
-    return statistics.median(rates)
+def timed(fn) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def one_at_a_time(method: str, dist, seeds, steps: int, batch_size: int, **setup) -> None:
+    for seed in seeds:
+        model = toy_benchmark.build(method, seed=seed, **setup)
+        train(model, data.DistributionSampler(dist, batch_size, seed=seed), steps=steps, progress=False)
+
+
+def vectorised(method: str, dist, seeds, steps: int, batch_size: int, **setup) -> None:
+    models = [toy_benchmark.build(method, seed=seed, **setup) for seed in seeds]
+    samplers = [data.DistributionSampler(dist, batch_size, seed=seed) for seed in seeds]
+    train_vectorised(models, samplers, steps=steps, progress=False)
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--methods", default=",".join(toy_benchmark.METHODS), help="comma-separated, from toy_benchmark.METHODS")
-    parser.add_argument("--dists", default="ring,grid")
-    parser.add_argument("--steps", type=int, default=50, help="timed steps per repeat")
-    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--dist", default="ring", help="ring or grid")
+    parser.add_argument("--seeds", type=int, default=3, help="runs per method (notebook 03 trains 3 seeds per table row)")
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=toy_benchmark.SETUP["batch_size"])
     parser.add_argument("--hidden", type=int, default=toy_benchmark.SETUP["hidden"])
@@ -53,30 +63,35 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    dists = [d.strip() for d in args.dists.split(",") if d.strip()]
-
-    rates: dict = {}
-    for name in dists:
-        dist = data.toy(name)
-        rates[name] = {m: steps_per_second(m, dist, steps=args.steps, warmup=args.warmup, repeats=args.repeats,
-                                           batch_size=args.batch_size, hidden=args.hidden, depth=args.depth) for m in methods}
-    results = {
-        "steps_per_s": rates,
-        "relative_to_vanilla": {d: {m: r / rates[d]["vanilla"] for m, r in row.items()} for d, row in rates.items() if "vanilla" in row},
-        "batch_size": args.batch_size, "hidden": args.hidden, "depth": args.depth,
-        "threads": torch.get_num_threads(), "torch": str(torch.__version__), "cpu": platform.processor() or platform.machine(),
-    }
-    print(f"toy benchmark on CPU, {results['threads']} thread(s), torch {results['torch']}, batch {args.batch_size}, "
-          f"MLPs {args.depth}x{args.hidden} (median of {args.repeats} x {args.steps} steps after {args.warmup} warm-up)")
-    width = max(len(m) for m in methods)
-    print(f"  {'method':<{width}}  " + "  ".join(f"{d + ' steps/s':>16s}" for d in dists))
-    for m in methods:
-        cells = []
-        for d in dists:
-            rel = results["relative_to_vanilla"].get(d, {}).get(m)
-            cells.append(f"{rates[d][m]:9.1f}" + (f" ({rel:4.2f}x)" if rel is not None else ""))
-        print(f"  {m:<{width}}  " + "  ".join(f"{c:>16s}" for c in cells))
-    print("  (x: speed relative to vanilla; the evaluation network's images/s: bench/bench_evalnet.py)")
+    dist, seeds = data.toy(args.dist), list(range(args.seeds))
+    setup = dict(steps=args.steps, batch_size=args.batch_size, hidden=args.hidden, depth=args.depth)
+    print(f"toy benchmark on CPU, {torch.get_num_threads()} thread(s), torch {torch.__version__}, {args.dist}, "
+          f"{len(seeds)} seeds x {args.steps} steps, batch {args.batch_size}, MLPs {args.depth}x{args.hidden}; "
+          f"median of {args.repeats} alternating rounds; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"  {'method':<17s} {'steps/s per seed (wall)':>36s} {'steps/s per seed (CPU)':>36s}")
+    print(f"  {'':<17s} {'single':>10s} {'vectorised':>12s} {'ratio':>8s}   {'single':>10s} {'vectorised':>12s} {'ratio':>8s}")
+    rows = {}
+    for method in methods:
+        warm = dict(setup, steps=2)
+        one_at_a_time(method, dist, seeds, **warm)  # first calls pay one-off costs (kernels, vmap's set-up)
+        vectorised(method, dist, seeds, **warm)
+        times = {"single": [], "vectorised": []}
+        for _ in range(args.repeats):
+            for name, fn in (("single", one_at_a_time), ("vectorised", vectorised)):
+                times[name].append(timed(lambda: fn(method, dist, seeds, **setup)))
+        work = len(seeds) * args.steps
+        rate = {name: {"wall": work / statistics.median(t[0] for t in ts), "cpu": work / statistics.median(t[1] for t in ts)}
+                for name, ts in times.items()}
+        rows[method] = {**{f"{name}_{clock}": r for name, rs in rate.items() for clock, r in rs.items()},
+                        "ratio_wall": rate["vectorised"]["wall"] / rate["single"]["wall"],
+                        "ratio_cpu": rate["vectorised"]["cpu"] / rate["single"]["cpu"]}
+        r = rows[method]
+        print(f"  {method:<17s} {r['single_wall']:10.1f} {r['vectorised_wall']:12.1f} {r['ratio_wall']:7.2f}x"
+              f"   {r['single_cpu']:10.1f} {r['vectorised_cpu']:12.1f} {r['ratio_cpu']:7.2f}x", flush=True)
+    results = {"steps_per_s_per_seed": rows, "dist": args.dist, "seeds": len(seeds), "steps": args.steps,
+               "batch_size": args.batch_size, "hidden": args.hidden, "depth": args.depth, "threads": torch.get_num_threads(),
+               "torch": str(torch.__version__), "cpu": platform.processor() or platform.machine(),
+               "load_average_after": os.getloadavg()[0], "cores": os.cpu_count()}
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")

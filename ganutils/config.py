@@ -40,6 +40,18 @@ def offline() -> bool:
     return env_flag(OFFLINE_ENV)
 
 
+THREADS_ENV = "GANUTILS_THREADS"
+
+
+def cpu_threads() -> int:
+    """CPU threads this process may use: $GANUTILS_THREADS (the course runner sets it to ``cores // jobs`` for each of
+    its parallel jobs, beside OMP_NUM_THREADS), else the cores it may run on. Worker pools size themselves with it."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def checkout_dir() -> Path | None:
     """The repository the package runs from (an editable install or PYTHONPATH), or None for an installed wheel."""
     root = PACKAGE_DIR.parent

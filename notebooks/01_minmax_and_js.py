@@ -31,6 +31,7 @@ d_lr = 3e-3
 batch_size = 1024
 g_steps = 500  # generator steps in the saturating vs non-saturating experiment
 g_lr = 0.05  # plain SGD for the generator, so the gradient's size is what moves it
+solutions = False  # True plugs the exercises' reference solutions (the collapsed cells) into their checks
 
 # %%
 import matplotlib.pyplot as plt
@@ -45,6 +46,11 @@ cfg = gu.setup(profile, "cpu" if device is None else device, seed)
 torch.set_num_threads(1)  # networks this small run fastest on one thread (and do not fight a busy machine)
 d_steps = cfg.steps(d_steps, smoke=600, quick=1500, full=3000, name="d_steps")
 g_steps = gu.config.check_positive_int("g_steps", g_steps)
+
+# %%
+from ganutils.course import exercises
+
+exercise = exercises.session("01_minmax_and_js", solutions)  # this notebook's exercises; the checkpoint shows your progress
 
 # %% [markdown]
 # ## The min-max objective
@@ -174,6 +180,30 @@ print(f"mean |D - D*| under the mixture: {d_error:.4f}")
 gu.record("d_star/mean_abs_error", d_error)
 
 # %% [markdown]
+# **Exercise 01-optimal-discriminator** (implement). Write `optimal_discriminator(p_data, p_g)`: given the
+# two densities on a grid (NumPy arrays), return $D^*(x)$. Where both densities vanish any value is optimal:
+# return 1/2 there. Run the cell: the check compares your function with the tested one on random and edge-case
+# densities and names the classic mistake if it recognises one. Until it passes, the notebook goes on with
+# `ganutils`' version. (The solution is in the collapsed cell below; expand it once you have tried.)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("01-optimal-discriminator")
+def optimal_discriminator_solution(p_data, p_g):
+    ### BEGIN SOLUTION
+    total = p_data + p_g
+    return np.divide(p_data, total, out=np.full_like(total, 0.5), where=total > 0)
+    ### END SOLUTION
+
+
+# %%
+def my_optimal_discriminator(p_data, p_g):
+    raise NotImplementedError  # your code here
+
+
+d_star_fn = exercise.check("01-optimal-discriminator", my_optimal_discriminator)
+print(f"on this notebook's densities: max |D*(x) - closed form| = {np.abs(d_star_fn(pd, pg) - d_star).max():.1e}")
+
+# %% [markdown]
 # ## V(D*, G) = 2 JS - log 4
 #
 # Substituting $D^*$ and writing $m = (p_\text{data}+p_g)/2$:
@@ -209,6 +239,25 @@ assert v_star - v_trained < 0.02, f"the trained D should be near-optimal, gap {v
 assert d_error < 0.03, f"trained D should match D* closely, mean error {d_error:.4f}"
 
 # %% [markdown]
+# **Exercise 01-value-at-optimum** (derive). Take $p_\text{data} = U[0, 1]$ and $p_g = U[0.5, 1.5]$. Write
+# $D^*$ on $[0, 0.5)$, $[0.5, 1)$ and $[1, 1.5]$, then compute $V(D^*, G)$ with natural logs. The check compares
+# your number with a quadrature of the same integral (`ganutils.metrics.divergences.value_function`).
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("01-value-at-optimum")
+def value_at_optimum_solution():
+    ### BEGIN SOLUTION
+    # D* = 1 on [0, 0.5) (data only), 1/2 on the overlap [0.5, 1), 0 on [1, 1.5] (fakes only):
+    # only the overlap contributes, half of each density's mass, each with log(1/2)
+    return 0.5 * np.log(0.5) + 0.5 * np.log(0.5)
+    ### END SOLUTION
+
+
+# %%
+my_value_at_optimum = None  # your number, e.g. -0.5 or np.log(3)
+exercise.check("01-value-at-optimum", my_value_at_optimum)
+
+# %% [markdown]
 # ## Saturating vs non-saturating generator loss
 #
 # The minimax generator minimises $\log(1 - D(G(z)))$. Write $D = \sigma(l)$ with $l$ the
@@ -241,10 +290,56 @@ print(f"at D(G(z)) = {d_values[0].item():.3f} the non-saturating gradient is {ra
 
 
 # %% [markdown]
+# **Exercise 01-saturating-gradient** (derive). At $D(G(z)) = \sigma(l) = 0.01$, what are
+# $\partial_l \log(1 - D)$ (saturating) and $\partial_l [-\log D]$ (non-saturating)? Answer a tuple of two
+# numbers; the check differentiates the course's two loss functions with autograd.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("01-saturating-gradient")
+def saturating_gradient_solution():
+    ### BEGIN SOLUTION
+    d = 0.01  # d/dl log(1 - sigmoid(l)) = -sigmoid(l);  d/dl -log sigmoid(l) = -(1 - sigmoid(l))
+    return (-d, -(1 - d))
+    ### END SOLUTION
+
+
+# %%
+my_saturating_gradient = None  # (saturating, non_saturating), e.g. (0.5, -0.5)
+exercise.check("01-saturating-gradient", my_saturating_gradient)
+
+# %% [markdown]
+# **Exercise 01-non-saturating-loss** (implement). Write `g_loss_non_saturating(fake_logits)`: the
+# non-saturating generator loss $-\mathbb E[\log D(G(z))]$ from D's logits, as a differentiable scalar, and
+# stable for very negative logits (a D that rejects the fakes with confidence).
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("01-non-saturating-loss")
+def g_loss_non_saturating_solution(fake_logits):
+    ### BEGIN SOLUTION
+    return torch.nn.functional.softplus(-fake_logits).mean()  # -log sigmoid(l) = softplus(-l), without log(0)
+    ### END SOLUTION
+
+
+# %%
+def my_g_loss_non_saturating(fake_logits):
+    raise NotImplementedError  # your code here
+
+
+g_loss_ns_fn = exercise.check("01-non-saturating-loss", my_g_loss_non_saturating)
+
+# %% [markdown]
 # The same thing in a training run. A 1-D generator $G(z) = \mu + 0.7z$ starts at
 # $\mu = -3$, far from the data (mean 1.8). A discriminator is trained for 300 steps first,
 # so it rejects the fakes, and then D (Adam) and G (plain SGD, so that the size of the
 # gradient is what moves it) alternate. Same seed, same D, only the generator loss differs.
+
+# %% [markdown]
+# **Predict 01-predict-saturating.** Before running the next two cells: both generators start at μ = −3, against
+# a D that already rejects their samples. Which one ends within 1 of the data mean: `"saturating"`,
+# `"non_saturating"`, `"both"` or `"neither"`?
+
+# %%
+exercise.predict("01-predict-saturating", None)  # replace None with your answer, then run the experiment
 
 # %%
 def generator_run(loss_name):
@@ -294,6 +389,11 @@ assert ratio > 500, "NS gradient must dominate where D rejects fakes"
 assert abs(runs["non_saturating"][1]) > 50 * abs(runs["saturating"][1]), "the first generator gradient vanishes only for the saturating loss"
 assert abs(final_ns - 1.8) < 1.0, f"non-saturating G should reach the data, ended at {final_ns:.2f}"
 assert moved_sat < 1.0, f"saturating G should barely move, moved {moved_sat:.2f}"
+
+# %%
+reached = [name for name, (trajectory, _) in runs.items() if abs(trajectory[-1] - 1.8) < 1.0]
+exercise.reveal("01-predict-saturating", "both" if len(reached) == 2 else reached[0] if reached else "neither",
+                detail=", ".join(f"{name} ended at μ = {trajectory[-1]:.2f}" for name, (trajectory, _) in runs.items()))
 
 # %% [markdown]
 # ## Disjoint supports: JS is stuck, Wasserstein moves

@@ -40,6 +40,7 @@ batch_size = 64
 z_dim = 64
 width = 32  # DCGAN channel width (the paper's 64 is ~2.5x slower on a CPU)
 n_eval = None  # generated digits per evaluation (None: the profile's default)
+solutions = False  # True plugs the exercises' reference solutions (the collapsed cells) into their checks
 
 # %%
 import matplotlib.pyplot as plt
@@ -70,6 +71,11 @@ def evaluate(model, scale="tanh"):
 def show(result, keys=("fd", "precision", "recall", "coverage")):
     return ", ".join(f"{k} {result[k]:.3g}" for k in keys)
 
+
+# %%
+from ganutils.course import exercises
+
+exercise = exercises.session("02_first_gan_mnist", solutions)  # this notebook's exercises; the checkpoint shows your progress
 
 # %% [markdown]
 # ## An MLP GAN on MNIST
@@ -105,6 +111,49 @@ print("MLP GAN:", show(mlp_result))
 gu.record("mlp", {k: mlp_result[k] for k in ("fd", "precision", "recall", "coverage")})
 
 # %% [markdown]
+# **Exercise 02-discriminator-loss** (implement). Write the loss of one D update, `discriminator_loss(G, D, real, z)`:
+# D returns logits; real images get the label 1, the generated images $G(z)$ the label 0, and this step must not
+# train G. The check runs your loss and the course's on small networks, calls `backward()`, and looks at the value
+# and at which network receives a gradient. (Solution: the collapsed cell below.)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("02-discriminator-loss")
+def discriminator_loss_solution(G, D, real, z):
+    ### BEGIN SOLUTION
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    real_logits, fake_logits = D(real), D(G(z).detach())  # detached: the D step does not train G
+    return bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits))
+    ### END SOLUTION
+
+
+# %%
+def my_discriminator_loss(G, D, real, z):
+    raise NotImplementedError  # your code here
+
+
+discriminator_loss = exercise.check("02-discriminator-loss", my_discriminator_loss)
+
+# %% [markdown]
+# **Exercise 02-generator-loss** (implement). Now G's side, `generator_loss(G, D, z)`: the non-saturating loss
+# $-\mathbb E[\log D(G(z))]$, whose gradient must reach G's parameters.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("02-generator-loss")
+def generator_loss_solution(G, D, z):
+    ### BEGIN SOLUTION
+    logits = D(G(z))  # no detach here: this loss is how G learns
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    ### END SOLUTION
+
+
+# %%
+def my_generator_loss(G, D, z):
+    raise NotImplementedError  # your code here
+
+
+generator_loss = exercise.check("02-generator-loss", my_generator_loss)
+
+# %% [markdown]
 # ## DCGAN
 #
 # Radford et al. (2016) made GANs train reliably on images with a few architectural rules:
@@ -112,16 +161,23 @@ gu.record("mlp", {k: mlp_result[k] for k in ("fd", "precision", "recall", "cover
 # G's output or D's input), ReLU in G with `tanh` at the end, LeakyReLU(0.2) in D, and
 # Adam(2e-4, β1 = 0.5). For 28×28: $z \to 7{\times}7 \to 14{\times}14 \to 28{\times}28$ in G
 # and the reverse in D (`ganutils.nets.DCGANGenerator` / `DCGANDiscriminator`). The run
-# checkpoints: interrupt it and run the cell again to resume where it stopped.
+# checkpoints: interrupt it and run the cell again to resume where it stopped. It also keeps its
+# state at step `ablation_steps` as the checkpoint of that shorter run: the ablations below start
+# from this very setup, and notebook 03 trains it too, so both load it instead of training it again.
 
 # %%
+def dcgan_checkpoint(n_steps, **change):
+    return gu.checkpoint_path("dcgan_mnist", z_dim=z_dim, width=width, steps=n_steps, lr=lr, batch_size=batch_size, seed=seed,
+                              **change)
+
+
 torch.manual_seed(seed)
 dcgan = training.GAN(nets.DCGANGenerator(z_dim, width), nets.DCGANDiscriminator(width),
                 z_dim=z_dim, lr_g=lr, lr_d=lr, seed=seed, device=cfg.device)
 dcgan_history = training.train(
     dcgan, data.TensorSampler(train_set.images, batch_size=batch_size, seed=seed), steps=steps,
     snapshot_every=max(steps // 5, 1), desc="DCGAN",
-    checkpoint=gu.checkpoint_path("dcgan_mnist", z_dim=z_dim, width=width, steps=steps, lr=lr, batch_size=batch_size, seed=seed),
+    checkpoint=dcgan_checkpoint(steps), milestones={ablation_steps: dcgan_checkpoint(ablation_steps)},
 )
 dcgan_result = evaluate(dcgan)
 plotting.image_snapshots(dcgan_history)
@@ -168,6 +224,30 @@ gu.record("losses", {"d_first_tenth": d_early, "d_last_tenth": d_late, "snapshot
                      "snapshot_fd_last": snapshot_fd[-1]})
 
 # %% [markdown]
+# **Exercise 02-equilibrium-losses** (derive). At the ideal equilibrium $p_g = p_\text{data}$ and $D(x) = 1/2$
+# everywhere. What are D's loss (BCE on real + BCE on fake) and G's non-saturating loss there? Answer a tuple
+# `(d_loss, g_loss)`; the check evaluates the course's loss functions at $D = 1/2$.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("02-equilibrium-losses")
+def equilibrium_losses_solution():
+    ### BEGIN SOLUTION
+    return (2 * np.log(2), np.log(2))  # each BCE term is -log(1/2) = log 2; D's loss has two of them
+    ### END SOLUTION
+
+
+# %%
+my_equilibrium_losses = None  # (d_loss, g_loss)
+exercise.check("02-equilibrium-losses", my_equilibrium_losses)
+
+# %% [markdown]
+# **Predict 02-predict-d-only.** Before running the next cell: we freeze G and keep training a fresh D against it.
+# Will D's loss `"fall towards 0"`, `"stay near 2 log 2"` or `"rise"`?
+
+# %%
+exercise.predict("02-predict-d-only", None)  # replace None with your answer, then run the next cell
+
+# %% [markdown]
 # What a falling D loss really means: freeze G and keep training D. D wins the game, its loss
 # heads to zero like a classifier's, and G's non-saturating loss explodes. A GAN whose D loss
 # goes to zero has not converged; its generator has lost.
@@ -184,6 +264,12 @@ if cfg.asserts_quality:
     assert snapshot_fd[-1] < 0.5 * snapshot_fd[0], "samples improve a lot during training..."
     assert d_late > 0.5, "...while D's loss stays far from zero: the game does not converge like a classifier"
     assert d_only_final < 0.5 * d_late, "a D that wins drives its loss far below the game's level"
+
+# %%
+d_only_start = float(np.mean(frozen_history["d_loss"][:5]))
+d_only_trend = "fall towards 0" if d_only_final < 0.5 * d_only_start else "rise" if d_only_final > 1.2 * d_only_start else "stay near 2 log 2"
+exercise.reveal("02-predict-d-only", d_only_trend, detail=f"D loss {d_only_start:.2f} -> {d_only_final:.2f}",
+                supported=cfg.asserts_quality)
 
 # %% [markdown]
 # ## Tricks, each an ablation
@@ -213,7 +299,8 @@ for name, change in ablations.items():
     model = training.GAN(nets.DCGANGenerator(z_dim, width, out_act=out_act), nets.DCGANDiscriminator(width, act=d_act),
                     z_dim=z_dim, lr_g=lr, lr_d=lr, seed=seed, device=cfg.device, **gan_kwargs)
     images = train_set.images if out_act == "tanh" else (train_set.images + 1) / 2
-    training.train(model, data.TensorSampler(images, batch_size=batch_size, seed=seed), steps=ablation_steps, desc=name)
+    training.train(model, data.TensorSampler(images, batch_size=batch_size, seed=seed), steps=ablation_steps, desc=name,
+                   checkpoint=dcgan_checkpoint(ablation_steps, **change))  # the baseline is the DCGAN run above at this step
     ablation_results[name] = evaluate(model, scale="tanh" if out_act == "tanh" else "unit")
     print(f"{name:32s} {show(ablation_results[name])}")
 gu.record("ablation", {name: {k: r[k] for k in ("fd", "precision", "recall")} for name, r in ablation_results.items()})
@@ -242,7 +329,28 @@ assert all(np.isfinite(r["fd"]) for r in ablation_results.values())
 # the `quick` profile makes none. Two-sided smoothing is argued against on other grounds
 # (Salimans et al. 2016, sec. 3.4: a fake target β > 0 leaves $D^* = \beta$ wherever there is no
 # data, so samples there are no longer pushed away), not by this FD.
-#
+
+# %% [markdown]
+# **Exercise 02-label-smoothing** (implement). Write `smoothed_d_loss(real_logits, fake_logits)`: D's BCE loss with
+# one-sided label smoothing, real target 0.9 instead of 1 (Salimans et al. 2016), fake target 0.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("02-label-smoothing")
+def smoothed_d_loss_solution(real_logits, fake_logits):
+    ### BEGIN SOLUTION
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    return bce(real_logits, torch.full_like(real_logits, 0.9)) + bce(fake_logits, torch.zeros_like(fake_logits))
+    ### END SOLUTION
+
+
+# %%
+def my_smoothed_d_loss(real_logits, fake_logits):
+    raise NotImplementedError  # your code here
+
+
+smoothed_d_loss = exercise.check("02-label-smoothing", my_smoothed_d_loss)
+
+# %% [markdown]
 # ## The seed's TensorFlow GAN, fixed
 #
 # Seed 001 gives a "simple GAN" in TensorFlow. Ported faithfully (`ganutils/experiments/seed001.py`), it

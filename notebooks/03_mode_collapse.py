@@ -46,10 +46,9 @@ ttur_seeds = None
 mnist_steps = None
 mnist_seeds = None  # seeds of the MNIST collapse experiment (None: smoke 1, quick 2, full 3)
 workers = None  # toy runs in parallel single-threaded processes (None: 1 in smoke, 2 in quick, every core in full)
+solutions = False  # True plugs the exercises' reference solutions (the collapsed cells) into their checks
 
 # %%
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -71,7 +70,8 @@ ttur_steps = cfg.steps(ttur_steps, smoke=20, quick=600, full=5000, name="ttur_st
 ttur_seeds = cfg.steps(ttur_seeds, smoke=1, quick=2, full=3, name="ttur_seeds")
 mnist_steps = cfg.steps(mnist_steps, smoke=4, quick=500, full=3000, name="mnist_steps")
 mnist_seeds = cfg.steps(mnist_seeds, smoke=1, quick=2, full=3, name="mnist_seeds")
-workers = cfg.steps(workers, smoke=1, quick=min(2, os.cpu_count() or 1), full=os.cpu_count() or 1, name="workers")
+cores = gu.config.cpu_threads()  # every core, or the share `python -m ganutils run --jobs N` gave this kernel
+workers = cfg.steps(workers, smoke=1, quick=min(2, cores), full=cores, name="workers")
 seeds = [seed + i for i in range(n_seeds)]
 setup = dict(hidden=hidden, depth=depth, lr_g=lr_g, lr_d=lr_d, batch_size=batch_size, unroll_steps=unroll_steps, pack=pack)
 if grid_methods is None:
@@ -91,6 +91,11 @@ def in_table_order(runs):
 
 
 print(f"{n_seeds} seed(s) {seeds}; ring {ring_steps} steps, grid {grid_steps} steps per run; {workers} worker(s); setup {setup}")
+
+# %%
+from ganutils.course import exercises
+
+exercise = exercises.session("03_mode_collapse", solutions)  # this notebook's exercises; the checkpoint shows your progress
 
 # %% [markdown]
 # ## Why mode collapse happens
@@ -137,6 +142,48 @@ for dist in (ring, grid):
     one_mode = tm.toy_metrics(dist.centers[0] + dist.std * torch.randn(tm.PROTOCOL_SAMPLES, 2, generator=rng), dist)
     print(f"{dist.name}: real samples -> {real};  all on one mode -> {one_mode}")
     assert real.modes_covered == dist.n_modes and one_mode.modes_covered == 1
+
+# %% [markdown]
+# **Exercise 03-modes-covered** (implement). Write `modes_covered(samples, centers, std)` by the protocol above:
+# samples (N, 2), mode centres (K, 2), the mixture's σ; count the modes that are the nearest mode of at least one
+# high-quality sample (within 3σ of it). NaN samples (a diverged generator) never count. The check feeds samples
+# placed at chosen distances from their modes, so it can tell which radius you used.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("03-modes-covered")
+def modes_covered_solution(samples, centers, std):
+    ### BEGIN SOLUTION
+    distance, nearest = torch.cdist(samples.double(), centers.double()).min(dim=1)  # NaN rows: NaN distance
+    high_quality = distance <= 3 * std  # False for NaN
+    return int(torch.unique(nearest[high_quality]).numel())
+    ### END SOLUTION
+
+
+# %%
+def my_modes_covered(samples, centers, std):
+    raise NotImplementedError  # your code here
+
+
+modes_covered = exercise.check("03-modes-covered", my_modes_covered)
+ring_samples = ring.sample(2500, torch.Generator().manual_seed(seed))
+print(f"your count on 2,500 real ring samples: {modes_covered(ring_samples, ring.centers, ring.std)} of 8")
+
+# %% [markdown]
+# **Exercise 03-reverse-kl** (derive). A generator puts its high-quality samples evenly on 2 of the ring's 8 modes.
+# What is the protocol's reverse KL of its mode histogram, $\mathrm{KL}(q\,\|\,u)$, in nats?
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("03-reverse-kl")
+def reverse_kl_solution():
+    ### BEGIN SOLUTION
+    q = np.array([0.5, 0.5])  # the empty bins add 0 log 0 = 0
+    return float((q * np.log(q / (1 / 8))).sum())  # = log 8 - H(q) = log 4
+    ### END SOLUTION
+
+
+# %%
+my_reverse_kl = None  # a number in nats
+exercise.check("03-reverse-kl", my_reverse_kl)
 
 # %% [markdown]
 # Even perfect samples are only 98.9% "high quality" ($1 - e^{-9/2}$ of a 2-D Gaussian lies
@@ -198,7 +245,11 @@ gu.record("vanilla_trajectory", hops)
 # | `wgan_gp` | Wasserstein loss with a gradient penalty, 5 critic steps per G step, λ = 0.1: the authors' own toy setting (`gan_toy.py` in Gulrajani et al.'s code); derived and taught in notebook 04 | ~5x |
 #
 # Same networks, optimiser, learning rates, batch size, number of generator updates and
-# seeds for every method; the cost column is measured in the table (`steps/s`). On the
+# seeds for every method. Runs that share an architecture train as one vectorised batch
+# (`ganutils.training.vectorised`: the seeds' weights stacked, every layer run once for all of
+# them); each run keeps its own weights, optimiser state, noise and data, so its numbers are
+# the ones it gets alone, up to float rounding. The table's `steps/s` is each run's share of
+# its batch; `bench/bench_toy.py` measures the cost per step of each method. On the
 # grid, `quick` runs only the methods in `grid_methods` (see the note under the tables);
 # `full` runs every method on both.
 # `ganutils.training.unrolled` differentiates through the unrolled D updates (the paper's
@@ -269,14 +320,36 @@ if cfg.asserts_quality:
     assert table["grid"][best_grid]["modes_mean"] >= 20, "the best method must reach 20/25 grid modes on average"
 
 # %% [markdown]
+# **Exercise 03-minibatch-stddev** (implement). The remedy with the simplest code: write `minibatch_stddev(x)`,
+# which takes D's features of a batch, x (N, F), computes each feature's standard deviation across the batch,
+# averages them into one number and appends it to every sample: (N, F + 1). It must stay differentiable for a batch
+# of identical samples, the very input it exists to detect.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("03-minibatch-stddev")
+def minibatch_stddev_solution(x):
+    ### BEGIN SOLUTION
+    std = ((x - x.mean(dim=0)).pow(2).mean(dim=0) + 1e-8).sqrt()  # per feature, across the batch; eps keeps sqrt smooth at 0
+    return torch.cat([x, std.mean().expand(len(x), 1)], dim=1)
+    ### END SOLUTION
+
+
+# %%
+def my_minibatch_stddev(x):
+    raise NotImplementedError  # your code here
+
+
+minibatch_stddev = exercise.check("03-minibatch-stddev", my_minibatch_stddev)
+
+# %% [markdown]
 # **What the tables say.** (This run's numbers are printed above; the `quick` assertions check
 # the first two points; the rest is what the `quick` calibration run, seeds 0-2, showed.)
 #
 # * The vanilla GAN collapses or hops on most seeds, and its coverage varies wildly from seed
-#   to seed (ring: 0, 7 and 1 modes in calibration): one run of a GAN says little.
-# * On the ring, the unrolled GAN and WGAN-GP covered 8/8 on every seed, and PacGAN 7/8 on
+#   to seed (ring: 0, 8 and 3 modes in calibration): one run of a GAN says little.
+# * On the ring, the unrolled GAN and WGAN-GP covered 8/8 on every seed, and PacGAN 6-7/8 on
 #   every seed at a vanilla step's cost. On the grid only the unrolled GAN came near the published
-#   numbers (21.7 of 25 on average); the other remedies sat between 10 and 17 with large spreads.
+#   numbers (22.7 of 25 on average); the other remedies sat between 11 and 16 with large spreads.
 # * Not every remedy helps in every setup: label smoothing and experience replay moved the mean
 #   a little with large seed-to-seed spreads, and minibatch-stddev (a feature Karras et al.
 #   designed for large image GANs) did not help these 2-D MLPs at all. A remedy is a hypothesis
@@ -303,6 +376,13 @@ if cfg.asserts_quality:
 # G-D dynamics, not of too few latent dimensions: a 2-D z can already cover the ring. The
 # test: the vanilla GAN with each latent size, same protocol and seeds.
 
+# %% [markdown]
+# **Predict 03-predict-latent-size.** Before running the next cell: will the vanilla GAN with a larger z cover, on
+# average, at least as many ring modes as the best targeted remedy in the table above? `"yes"` or `"no"`.
+
+# %%
+exercise.predict("03-predict-latent-size", None)  # replace None with your answer, then run the next cell
+
 # %%
 bigger = [z for z in latent_dims if z != 2]
 latent_runs = tb.run_jobs([job for z in bigger for job in jobs(["vanilla"], "ring", z_dim=z)], workers=workers)
@@ -315,6 +395,11 @@ gu.record("latent_dim", latent)
 best_latent = max(row["modes_mean"] for row in latent.values())
 if cfg.asserts_quality:
     assert best_latent < table["ring"][best_ring]["modes_mean"], "a bigger z should not match the best targeted remedy"
+
+# %%
+exercise.reveal("03-predict-latent-size", "yes" if best_latent >= table["ring"][best_ring]["modes_mean"] else "no",
+                detail=f"best latent size {best_latent:.2f} modes, {best_ring} {table['ring'][best_ring]['modes_mean']:.2f}",
+                supported=cfg.asserts_quality)
 
 # %% [markdown]
 # A larger z does not bring the vanilla GAN anywhere near the targeted remedies: the
@@ -362,7 +447,8 @@ gu.record("wgan_gp_vs_vanilla", wgan_rows)
 # BatchNorm in G is what prevents "the generator from collapsing all samples to a single
 # point"; here is that effect measured, and the form the collapse takes. Same data (the 4,000 training digits),
 # optimiser (Adam 2e-4, β1 = 0.5) and number of steps for both, on `mnist_seeds` seeds (two in `quick`):
-# one run could be luck.
+# one run could be luck. The healthy run on the first seed is notebook 02's DCGAN after `mnist_steps` steps, saved
+# under the same checkpoint name: in a course run it is loaded, not trained again.
 
 # %%
 torch.set_num_threads(default_threads)  # convolutions profit from every core
@@ -373,7 +459,9 @@ mnist_runs, mnist_per_seed = {}, {"healthy": [], "collapsing": []}
 for s in range(seed, seed + mnist_seeds):
     for name, bn in (("with BatchNorm in G", True), ("without BatchNorm in G", False)):
         model = mnist_collapse.dcgan(batchnorm_in_g=bn, seed=s, device=mnist_device)
-        history = mnist_collapse.train_mnist(model, mnist.images, steps=mnist_steps, seed=s, desc=f"{name}, seed {s}")
+        same_as_02 = gu.checkpoint_path("dcgan_mnist", z_dim=64, width=32, steps=mnist_steps, lr=2e-4, batch_size=64, seed=s)
+        history = mnist_collapse.train_mnist(model, mnist.images, steps=mnist_steps, seed=s, desc=f"{name}, seed {s}",
+                                             checkpoint=same_as_02 if bn else None)
         fake = model.generate(1000)
         cov = metrics.digit_coverage(fake)
         run = {"fake": fake, "coverage": cov, "diversity": mnist_collapse.pixel_diversity(fake), "seconds": history.seconds}
@@ -439,6 +527,13 @@ if cfg.asserts_quality:
 # the vanilla GAN on the ring, every pair (lr_G, lr_D) from the list below, same seeds and
 # steps for every cell.
 
+# %% [markdown]
+# **Predict 03-predict-ttur.** Before running the sweep: on average, which cells cover more ring modes, those where
+# `"D faster"` (D has the larger learning rate) or those where `"G faster"`? Or `"no difference"`?
+
+# %%
+exercise.predict("03-predict-ttur", None)  # replace None with your answer, then run the sweep
+
 # %%
 ttur_seed_list = [seed + i for i in range(ttur_seeds)]
 cells = [(g, d) for g in ttur_lrs for d in ttur_lrs]
@@ -472,6 +567,11 @@ gu.record("ttur", {"lrs": list(ttur_lrs), "modes_mean_grid_g_by_d": ttur.tolist(
 assert ttur.shape == (len(ttur_lrs), len(ttur_lrs)) and np.isfinite(ttur).all()
 if cfg.asserts_quality:
     assert d_faster > g_faster + 2, "on this protocol, giving D the larger learning rate should cover clearly more modes"
+
+# %%
+ttur_side = "D faster" if d_faster > g_faster else "G faster" if g_faster > d_faster else "no difference"
+exercise.reveal("03-predict-ttur", ttur_side, detail=f"mean modes: D faster {d_faster:.2f}, G faster {g_faster:.2f}",
+                supported=cfg.asserts_quality)
 
 # %% [markdown]
 # Reading the map: below the diagonal (G faster) the GAN collapses; on and above it (D at

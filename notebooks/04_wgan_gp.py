@@ -45,6 +45,7 @@ clip_values = (0.001, 0.01, 0.1)  # weight-clipping boxes [-c, c] compared
 mnist_steps = None  # generator iterations per MNIST run
 mnist_width = None  # DCGAN width (channels of the first conv layer)
 mnist_lr = 5e-4  # Adam learning rate on MNIST, decayed linearly to 0
+solutions = False  # True plugs the exercises' reference solutions (the collapsed cells) into their checks
 
 # %%
 import time
@@ -95,6 +96,11 @@ claim_settings = lambda_gp == 10 and n_critic == 5
 ring = data.ring()
 gu.record("lambda_gp", lambda_gp)
 print(f"toy: {toy_steps} iterations x {len(seeds)} seed(s); critics alone: {critic_steps} steps; MNIST: {mnist_steps} iterations")
+
+# %%
+from ganutils.course import exercises
+
+exercise = exercises.session("04_wgan_gp", solutions)  # this notebook's exercises; the checkpoint shows your progress
 
 # %% [markdown]
 # ## Wasserstein-1 vs JS
@@ -285,6 +291,34 @@ if cfg.asserts_quality:
         assert grad_means[0] < 1e-4 and grad_means[-1] > 1.0, "vanishing for c = 0.001, above 1 (not 1-Lipschitz) for c = 0.1"
 
 # %% [markdown]
+# **Exercise 04-critic-step-clipping** (implement). Write one critic update of the original WGAN,
+# `wgan_critic_step(G, D, opt_d, real, z, clip=0.01)`: the critic loss $\mathbb E[f(G(z))] - \mathbb E[f(x)]$ with
+# the fakes detached, `backward()`, `opt_d.step()`, then every critic weight clamped to $[-c, c]$; return the loss.
+# The check runs your step and the course's from the same weights and compares the weights afterwards.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("04-critic-step-clipping")
+def wgan_critic_step_solution(G, D, opt_d, real, z, clip=0.01):
+    ### BEGIN SOLUTION
+    loss = D(G(z).detach()).mean() - D(real).mean()
+    opt_d.zero_grad()
+    loss.backward()
+    opt_d.step()
+    with torch.no_grad():  # after the step, on the critic only
+        for p in D.parameters():
+            p.clamp_(-clip, clip)
+    return loss
+    ### END SOLUTION
+
+
+# %%
+def my_wgan_critic_step(G, D, opt_d, real, z, clip=0.01):
+    raise NotImplementedError  # your code here
+
+
+wgan_critic_step = exercise.check("04-critic-step-clipping", my_wgan_critic_step)
+
+# %% [markdown]
 # **The WGAN itself** on the ring: the same 3x128 networks and budget as every toy run below
 # (`toy_steps` generator iterations, n_critic = 5, learning rates `toy_lr_g` for G and `toy_lr_d` for
 # the critic, decayed linearly to 0; the WGAN-GP section says why these and not the papers' 5e-5 or
@@ -303,6 +337,18 @@ def run_toy(constraint, run_seed, steps=None, **kw):
     history, final = wgan.train_toy_probed(model, ring, steps=steps, probe_every=max(steps // 10, 1), n_w1=n_w1,
                                            seed=run_seed, lr_decay=True, desc=f"{constraint} seed {run_seed}")
     return {"model": model, "history": history, "probes": history.probes["probe"], "final": final}
+
+
+def run_toys(constraint, run_seeds, **kw):
+    """``run_toy`` for several seeds trained as one vectorised batch (``ganutils.training.vectorised``): each seed
+    keeps its own weights, optimiser, noise, data, probes and schedule, so it ends as it would alone."""
+    if len(run_seeds) == 1:
+        return {run_seeds[0]: run_toy(constraint, run_seeds[0], **kw)}
+    models = [wgan.make_toy_wgan(constraint, seed=s, lr_g=toy_lr_g, lr_d=toy_lr_d, n_critic=n_critic, gp_weight=lambda_gp, **kw)
+              for s in run_seeds]
+    trained = wgan.train_toys_probed(models, ring, seeds=run_seeds, steps=toy_steps, probe_every=max(toy_steps // 10, 1),
+                                     n_w1=n_w1, lr_decay=True, desc=f"{constraint} seeds {run_seeds}")
+    return {s: {"model": m, "history": h, "probes": h.probes["probe"], "final": f} for s, m, (h, f) in zip(run_seeds, models, trained)}
 
 
 def record_toy(name, run):
@@ -358,6 +404,31 @@ if cfg.asserts_quality:
 # touch G's gradients (seed 002 says it limits both) and it does not "ensure diversity" (seed 003);
 # any gain in diversity comes indirectly from a better-behaved critic. The course's implementation:
 
+# %% [markdown]
+# **Exercise 04-gradient-penalty** (implement), before you read the course's version below. Write
+# `gradient_penalty(critic, real, fake, weight=10.0)` with one $\epsilon \sim U[0, 1]$ per sample, drawn with
+# `torch.rand` (the check seeds torch's generator, so it can reproduce your draw and compare values). It is
+# checked on 2-D points *and* on image-shaped (N, C, H, W) batches, where the classic bugs show.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("04-gradient-penalty")
+def gradient_penalty_solution(critic, real, fake, weight=10.0):
+    ### BEGIN SOLUTION
+    eps = torch.rand(len(real), *([1] * (real.dim() - 1)))  # one ε per sample, broadcast over the other dimensions
+    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    (grads,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)  # the penalty must reach the critic
+    norms = grads.flatten(1).norm(2, dim=1)  # per sample, over every non-batch dimension
+    return weight * ((norms - 1) ** 2).mean()
+    ### END SOLUTION
+
+
+# %%
+def my_gradient_penalty(critic, real, fake, weight=10.0):
+    raise NotImplementedError  # your code here
+
+
+gradient_penalty_fn = exercise.check("04-gradient-penalty", my_gradient_penalty)
+
 # %%
 import inspect
 
@@ -391,6 +462,29 @@ assert bn_warning, "a gradient penalty on a BatchNorm critic must warn"
 assert all(p.grad is None for p in G_demo.parameters()) and any(p.grad is not None for p in D_demo.parameters())
 
 # %% [markdown]
+# **Exercise 04-gp-critic** (implement). Write `make_critic()`: build and return a critic for WGAN-GP on 2-D points,
+# an `nn.Module` mapping (N, 2) to (N,) raw scores (two hidden layers of 64 units with LeakyReLU will do). The check
+# looks at what your critic does: the shape of its scores, whether one sample's score depends on the others, and
+# whether its scores are squashed into (0, 1).
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("04-gp-critic")
+def make_critic_solution():
+    ### BEGIN SOLUTION
+    nn = torch.nn  # no BatchNorm (it couples the samples the penalty treats one by one), no sigmoid (scores are unbounded)
+    return nn.Sequential(nn.Linear(2, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1),
+                         nn.Flatten(0))
+    ### END SOLUTION
+
+
+# %%
+def my_make_critic():
+    raise NotImplementedError  # your code here
+
+
+make_critic = exercise.check("04-gp-critic", my_make_critic)
+
+# %% [markdown]
 # **WGAN-GP on the ring**, on `toy_seeds` seeds, with λ, n_critic and β = (0, 0.9) from Algorithm 1.
 # One deviation, the learning rates, measured rather than assumed (calibration runs on seeds 0-2):
 #
@@ -406,7 +500,7 @@ assert all(p.grad is None for p in G_demo.parameters()) and any(p.grad is not No
 # the one notebook 03 asks of every remedy: does it cover the modes on *every* seed?
 
 # %%
-gp_runs = {s: run_toy("gp", s) for s in seeds}
+gp_runs = run_toys("gp", seeds)
 for s, run in gp_runs.items():
     record_toy(f"wgan_gp/seed{s}", run)
 gp_modes = [run["final"].modes_covered for run in gp_runs.values()]
@@ -600,6 +694,32 @@ if cfg.asserts_quality:
 # Linear/Conv layer. (For convolutions the normalised matrix is the reshaped kernel, whose σ is not
 # exactly the convolution's Lipschitz constant: an approximation.)
 
+# %% [markdown]
+# **Exercise 04-power-iteration** (implement). Write one step of the power iteration spectral normalisation runs per
+# training step, `power_iteration_step(W, u)`: $v = W^\top u / \|W^\top u\|$, $u' = W v / \|W v\|$,
+# $\sigma = u'^\top W v$; return `(u', v, sigma)`. Below, twenty of your steps are compared with an exact SVD.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("04-power-iteration")
+def power_iteration_step_solution(W, u):
+    ### BEGIN SOLUTION
+    v = torch.nn.functional.normalize(W.T @ u, dim=0)
+    u = torch.nn.functional.normalize(W @ v, dim=0)
+    return u, v, u @ W @ v
+    ### END SOLUTION
+
+
+# %%
+def my_power_iteration_step(W, u):
+    raise NotImplementedError  # your code here
+
+
+power_iteration_step = exercise.check("04-power-iteration", my_power_iteration_step)
+W_demo, u_demo = torch.randn(8, 5, generator=torch.Generator().manual_seed(seed)), torch.ones(8)
+for _ in range(20):
+    u_demo, _, sigma_demo = power_iteration_step(W_demo, u_demo)
+print(f"20 power-iteration steps: σ = {float(sigma_demo):.4f}; largest singular value by SVD {sn.largest_singular_value(W_demo):.4f}")
+
 # %%
 layer = torch.nn.Linear(16, 8)
 sn.apply_spectral_norm(layer)
@@ -662,6 +782,9 @@ print(f"{'critic':>16s} | modes | % high quality | exact W1 | critic gap | s / i
 for name, run in same_seed.items():
     print(f"{name:>16s} | {run['final'].modes_covered:3d}/8 | {run['final'].pct_high_quality:14.1f} | {run['probes'][-1]['w1']:8.3f} | "
           f"{run['probes'][-1]['critic_gap']:10.3g} | {run['history'].seconds / len(run['history'].steps):.4f}")
+if len(seeds) > 1:
+    print(f"(WGAN-GP's {len(seeds)} seeds trained as one vectorised batch: its time is each seed's share; "
+          "bench/bench_wgan.py times one iteration of each critic)")
 fig, axes = plt.subplots(1, len(sn_seeds), figsize=(3.2 * len(sn_seeds), 3.2), squeeze=False)
 for ax, (s, run) in zip(axes[0], sn_runs.items()):
     plotting.plot_samples_2d(run["model"].generate(2500), ring, ax=ax, title=f"SN, seed {s}: {run['final'].modes_covered}/8")
@@ -776,6 +899,13 @@ if cfg.asserts_quality:
 # the critic trained alone on the fixed pair, for four values of λ, each for the same
 # `critic_steps` steps as the λ = 10 critic above.
 
+# %% [markdown]
+# **Predict 04-predict-lambda.** Before running the next cell: critics trained alone on the fixed pair with λ = 0.1,
+# 1, 10 and 100, the same steps each. Which one's gap over-estimates $W_1$ the most: `"0.1"`, `"1"`, `"10"` or `"100"`?
+
+# %%
+exercise.predict("04-predict-lambda", None)  # replace None with your answer, then run the next cell
+
 # %%
 lambdas = (0.1, 1.0, 10.0, 100.0)
 interp_rng = torch.Generator().manual_seed(seed + 1)
@@ -797,6 +927,11 @@ ax.set_xticks(range(1, len(lambdas) + 1), [f"λ = {lam:g}" for lam in lambdas])
 ax.axhline(1.0, color="k", ls=":", lw=0.8)
 ax.set_ylabel("||∇f|| on interpolates")
 plt.show()
+
+# %%
+largest_gap = max(lambdas, key=lambda lam: lam_rows[lam]["gap_over_w1"])
+exercise.reveal("04-predict-lambda", f"{largest_gap:g}", supported=cfg.asserts_quality,
+                detail="gap / W1: " + ", ".join(f"λ = {lam:g}: {lam_rows[lam]['gap_over_w1']:.2f}" for lam in lambdas))
 
 # %%
 gaps_by_lambda = [lam_rows[lam]["gap_over_w1"] for lam in lambdas]

@@ -42,6 +42,7 @@ betas = (0.0, 0.5, 1.0, 4.0, 16.0)  # KL weights of the beta sweep (1.0 is the p
 iw_samples = None  # importance samples per digit for the IWAE bound
 gan_steps = None  # DCGAN steps (None: notebook 02's default for the profile, so its checkpoint is reused)
 n_eval = None  # images per set for the Fréchet distance and precision/recall
+solutions = False  # True plugs the exercises' reference solutions (the collapsed cells) into their checks
 
 # %%
 import matplotlib
@@ -90,6 +91,11 @@ def fit(z, beta, steps, desc):
                          batch_size=batch_size, seed=seed, device=cfg.device, checkpoint=vae_checkpoint(z, beta, steps),
                          desc=desc)
 
+
+# %%
+from ganutils.course import exercises
+
+exercise = exercises.session("06_vae", solutions)  # this notebook's exercises; the checkpoint shows your progress
 
 # %% [markdown]
 # ## The ELBO
@@ -180,6 +186,44 @@ gu.record("kl_check/max_abs_z", z_scores.abs().max())
 assert z_scores.abs().max() < 4, "closed-form KL and Monte Carlo must agree within their standard error"
 
 # %% [markdown]
+# **Exercise 06-kl-closed-form** (derive). One latent dimension, $q(z\mid x) = \mathcal N(1, 0.5^2)$: what is
+# $\mathrm{KL}(q\,\|\,\mathcal N(0, 1))$ in nats? (The check evaluates the course's closed form, which the Monte Carlo
+# estimate above confirms.)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("06-kl-closed-form")
+def kl_closed_form_solution():
+    ### BEGIN SOLUTION
+    mu, var = 1.0, 0.5**2
+    return -0.5 * (1 + np.log(var) - mu**2 - var)
+    ### END SOLUTION
+
+
+# %%
+my_kl_closed_form = None  # a number in nats
+exercise.check("06-kl-closed-form", my_kl_closed_form)
+
+# %% [markdown]
+# **Exercise 06-kl-divergence** (implement). Write `kl_standard_normal(mu, logvar)`: mu and logvar are (N, d);
+# return $\mathrm{KL}(\mathcal N(\mu, \operatorname{diag} e^{\text{logvar}})\,\|\,\mathcal N(0, I))$ per sample, shape (N,).
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("06-kl-divergence")
+def kl_standard_normal_solution(mu, logvar):
+    ### BEGIN SOLUTION
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=-1)  # sum over latent dimensions, one value per sample
+    ### END SOLUTION
+
+
+# %%
+def my_kl_standard_normal(mu, logvar):
+    raise NotImplementedError  # your code here
+
+
+kl_fn = exercise.check("06-kl-divergence", my_kl_standard_normal)
+print(f"your KL on the eight posteriors above: {kl_fn(mu8, logvar8).detach().numpy().round(2)} nats")
+
+# %% [markdown]
 # **The minus sign.** Seed 002's reconstruction loss is $\frac1N\sum_i\sum_j x_{ij}\log\hat x_{ij}$:
 # no minus sign and no $(1-x)\log(1-\hat x)$ term. Minimising it pushes $\hat x \to 0$ wherever $x > 0$,
 # the opposite of reconstruction: it scores a blank prediction better than a perfect one.
@@ -192,6 +236,29 @@ bce = lambda p: elbo.bernoulli_nll(torch.logit(p), x_digit).item()  # noqa: E731
 print(f"seed 002's loss: perfect reconstruction {seed_loss(perfect):8.1f}, blank image {seed_loss(blank):8.1f}  -> prefers blank")
 print(f"BCE (-log p):    perfect reconstruction {bce(perfect):8.1f}, blank image {bce(blank):8.1f}  -> prefers the digit")
 assert seed_loss(blank) < seed_loss(perfect) and bce(perfect) < bce(blank)
+
+# %% [markdown]
+# **Exercise 06-negative-elbo** (implement). Write the VAE's loss, `negative_elbo(logits, x, mu, logvar)`: the decoder's
+# logits and the targets x are (N, 1, H, W), the encoder's mu and logvar (N, d). Return the batch mean of
+# $-\log p(x\mid z)$ (Bernoulli pixels, summed over each image) plus the KL (summed over latents), in nats per image.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("06-negative-elbo")
+def negative_elbo_solution(logits, x, mu, logvar):
+    ### BEGIN SOLUTION
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    recon = bce.flatten(1).sum(dim=1)  # nats per image: summed over pixels, like the KL over latents
+    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)
+    return (recon + kl).mean()
+    ### END SOLUTION
+
+
+# %%
+def my_negative_elbo(logits, x, mu, logvar):
+    raise NotImplementedError  # your code here
+
+
+negative_elbo = exercise.check("06-negative-elbo", my_negative_elbo)
 
 # %% [markdown]
 # ## The reparameterisation trick
@@ -258,6 +325,26 @@ assert all(np.isfinite(v).all() for v in variance.values())
 if cfg.asserts_quality:
     assert ratio.min() > 100, "the plain score function must be orders of magnitude noisier"
     assert ratio_baseline.min() > 3, "a baseline helps, but reparameterisation still wins on every digit"
+
+# %% [markdown]
+# **Exercise 06-reparameterize** (implement). Write `reparameterize(mu, logvar)`: a sample $z \sim \mathcal N(\mu,
+# \operatorname{diag}\sigma^2)$ through which gradients reach mu and logvar. Draw the noise with `torch.randn_like(mu)`
+# (the check seeds torch's generator and compares values and gradients).
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("06-reparameterize")
+def reparameterize_solution(mu, logvar):
+    ### BEGIN SOLUTION
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # σ = exp(logvar / 2)
+    ### END SOLUTION
+
+
+# %%
+def my_reparameterize(mu, logvar):
+    raise NotImplementedError  # your code here
+
+
+reparameterize = exercise.check("06-reparameterize", my_reparameterize)
 
 # %% [markdown]
 # The encoder's output is a distribution: each held-out digit gets its own mean *and* spread.
@@ -424,6 +511,13 @@ if cfg.asserts_quality:
 # precision/recall with k = 3, digit coverage), plus a sharpness measure: the variance of the image's
 # Laplacian (`metrics.sharpness.laplacian_variance`), which is high for crisp strokes and falls as an image is blurred.
 
+# %% [markdown]
+# **Predict 06-predict-recall.** Before scoring both models: on the evaluation network, will the VAE's samples have a
+# `"higher"` or a `"lower"` k-NN recall than the DCGAN's?
+
+# %%
+exercise.predict("06-predict-recall", None)  # replace None with your answer, then run the next cells
+
 # %%
 train_t = data.load_mnist("train", verbose=False)  # [-1, 1] for the tanh generator
 torch.manual_seed(seed)
@@ -522,6 +616,10 @@ if cfg.asserts_quality:
     assert vae_s["coverage"] == 10, "the VAE's samples contain every digit"
 if cfg.profile == "quick":  # measured on the quick settings only (VAE seeds 0, 1: 0.30, 0.34; DCGAN: 0.56-0.69)
     assert vae_s["recall"] < gan_s["recall"], "the blurry VAE loses on k-NN recall"
+
+# %%
+exercise.reveal("06-predict-recall", "higher" if vae_s["recall"] > gan_s["recall"] else "lower",
+                detail=f"recall: VAE {vae_s['recall']:.2f}, DCGAN {gan_s['recall']:.2f}", supported=cfg.profile == "quick")
 
 # %% [markdown]
 # **What the numbers mean.** The DCGAN wins on Fréchet distance, and its samples are about as sharp as

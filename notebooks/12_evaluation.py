@@ -46,6 +46,7 @@ k = 3  # neighbours of the precision/recall manifolds (Kynkäänniemi et al. 201
 min_confidence = 0.9  # digit coverage: a sample votes for its class only at this classifier confidence
 fd_sizes = None  # sample sizes of the Fréchet-distance bias experiment (None: the profile's default)
 fd_repeats = None  # random draws per sample size
+solutions = False  # True plugs the exercises' reference solutions (the collapsed cells) into their checks
 
 # %%
 import matplotlib.pyplot as plt
@@ -75,6 +76,11 @@ if n_eval > len(held_out) or max(fd_sizes) > len(held_out):
     raise gu.GanutilsError(f"n_eval={n_eval} and fd_sizes={fd_sizes} must be at most the {len(held_out)} held-out digits")
 gen = torch.Generator().manual_seed(seed)
 reference = held_out.images[torch.randperm(len(held_out), generator=gen)[:n_eval]]  # the "real data" every set is scored against
+
+# %%
+from ganutils.course import exercises
+
+exercise = exercises.session("12_evaluation", solutions)  # this notebook's exercises; the checkpoint shows your progress
 
 # %% [markdown]
 # The test sets, each `n_eval` images in the GAN scale $[-1, 1]$ (the training digits are sorted
@@ -120,6 +126,54 @@ for name, images in sets.items():
 # The first term sees a shift of the average sample, the second a wrong spread (too little
 # variety, or too much). In a few lines:
 
+# %% [markdown]
+# **Exercise 12-frechet-distance** (implement), before the course's version below: write
+# `frechet_distance(f1, f2)` for two NumPy feature arrays (N1, d) and (N2, d): fit a Gaussian to each and return
+# $\lVert\mu_1-\mu_2\rVert^2 + \mathrm{Tr}(\Sigma_1+\Sigma_2-2(\Sigma_1\Sigma_2)^{1/2})$ as a float.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("12-frechet-distance")
+def frechet_distance_solution(f1, f2):
+    ### BEGIN SOLUTION
+    mu1, mu2 = f1.mean(0), f2.mean(0)
+    s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)  # features are columns
+    covmean = scipy.linalg.sqrtm(s1 @ s2).real  # the matrix square root; rounding can add tiny imaginary parts
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+    ### END SOLUTION
+
+
+# %%
+def my_frechet_distance(f1, f2):
+    raise NotImplementedError  # your code here
+
+
+frechet_distance_fn = exercise.check("12-frechet-distance", my_frechet_distance)
+
+# %% [markdown]
+# **Exercise 12-fd-of-gaussians** (derive). Real features $\sim \mathcal N(0, I_2)$, generated ones
+# $\sim \mathcal N(\mu, 4 I_2)$ with $\lVert\mu\rVert^2 = 1$. What is their Fréchet distance? (The check computes it with
+# the course's `frechet_distance_from_features` on point sets whose sample moments are exactly these.)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("12-fd-of-gaussians")
+def fd_of_gaussians_solution():
+    ### BEGIN SOLUTION
+    return 1 + 2 * (1 + 4 - 2 * np.sqrt(1 * 4))  # |μ|² + Tr(I + 4I - 2·2I), the trace of I₂ being 2
+    ### END SOLUTION
+
+
+# %%
+my_fd_of_gaussians = None  # a number
+exercise.check("12-fd-of-gaussians", my_fd_of_gaussians)
+
+# %% [markdown]
+# **Predict 12-predict-memoriser.** Before the distances are computed: the "memoriser" replays stored training digits.
+# Compared with genuinely new real digits, its FD to the held-out digits will be `"much higher"`, `"about the same"` or
+# `"much lower"`?
+
+# %%
+exercise.predict("12-predict-memoriser", None)  # replace None with your answer, then run the next cells
+
 # %%
 def frechet_distance_inline(f1, f2):
     """The FID formula on two (N, d) feature arrays (for teaching; the course uses the tested version)."""
@@ -161,6 +215,12 @@ if cfg.asserts_quality:
     assert fd["real"] < fd["blurred"] < fd["noise"], fd  # the ordering any image metric must get right
     assert fd["one class"] > 10 * fd["real"] and fd["class averages"] > 10 * fd["real"], fd
     assert fd["memoriser"] < 2 * fd["real"], fd  # replayed training digits look as good as real ones
+
+# %%
+memoriser_ratio = fd["memoriser"] / fd["real"]
+memoriser_fd = "much higher" if memoriser_ratio > 2 else "much lower" if memoriser_ratio < 0.5 else "about the same"
+exercise.reveal("12-predict-memoriser", memoriser_fd, detail=f"FD memoriser {fd['memoriser']:.1f} vs real {fd['real']:.1f}",
+                supported=cfg.asserts_quality)
 
 # %% [markdown]
 # Real digits sit near zero, blur costs an order of magnitude and more, noise three orders:
@@ -210,6 +270,13 @@ if cfg.asserts_quality:
 # real image. Score every set that way (`nearest_neighbour.nearest_mse`, pixel MSE in $[-1, 1]$
 # to the nearest held-out digit):
 
+# %% [markdown]
+# **Predict 12-predict-blur-mse.** Before the next cell: in pixel MSE to the nearest real digit, which set is closer to
+# the real data, `"the real digits"` or `"the blurred digits"`?
+
+# %%
+exercise.predict("12-predict-blur-mse", None)  # replace None with your answer, then run the next cell
+
 # %%
 nearest = {name: nearest_neighbour.nearest_mse(sets[name], reference)[0].mean().item()
            for name in ("real", "blurred", "class averages", "noise")}
@@ -220,6 +287,11 @@ if cfg.asserts_quality:
     # MSE ranks the blurry sets as *better* than real digits; FD ranks them worse
     assert nearest["blurred"] < nearest["real"] and nearest["class averages"] < nearest["real"], nearest
     assert fd["blurred"] > fd["real"] and fd["class averages"] > fd["real"], fd
+
+# %%
+exercise.reveal("12-predict-blur-mse", "the blurred digits" if nearest["blurred"] < nearest["real"] else "the real digits",
+                detail=f"MSE to the nearest real digit: blurred {nearest['blurred']:.3f}, real {nearest['real']:.3f}",
+                supported=cfg.asserts_quality)
 
 # %% [markdown]
 # The blurred digits and the ten class averages are *closer* in MSE to real digits than real
@@ -240,6 +312,28 @@ if cfg.asserts_quality:
 # - **precision** = share of generated samples inside the real manifold (are they realistic?);
 # - **recall** = share of real samples inside the manifold built the same way from the
 #   generated features (is all of the data covered?).
+
+# %% [markdown]
+# **Exercise 12-knn-precision** (implement). Write `knn_precision(fake, real, k=3)` for feature tensors (N_fake, d) and
+# (N_real, d): around every real point a ball reaching its k-th nearest *other* real point; return the fraction of fakes
+# inside at least one ball.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+@exercise.solution("12-knn-precision")
+def knn_precision_solution(fake, real, k=3):
+    ### BEGIN SOLUTION
+    radii = torch.cdist(real, real).topk(k + 1, dim=1, largest=False).values[:, k]  # column 0 is the point itself
+    inside = (torch.cdist(fake, real) <= radii[None, :]).any(dim=1)
+    return inside.double().mean().item()
+    ### END SOLUTION
+
+
+# %%
+def my_knn_precision(fake, real, k=3):
+    raise NotImplementedError  # your code here
+
+
+knn_precision = exercise.check("12-knn-precision", my_knn_precision)
 
 # %%
 pr = {name: metrics.precision_recall_from_features(f, feats_ref, k=k) for name, f in feats.items()}

@@ -127,3 +127,48 @@ def test_training_rejects_bad_arguments():
         evalnet.train_evalnet(epochs=0, verbose=False)
     with pytest.raises(GanutilsError, match="limit"):
         evalnet.train_evalnet(epochs=1, limit=10, verbose=False)
+
+
+# ----------------------------------------------------------------------------- the Fashion-MNIST and animal networks
+
+
+@pytest.mark.parametrize("dataset, floor", [("fashion", 0.85), ("animals", 0.9)])
+def test_each_data_set_has_its_own_small_network(dataset, floor):
+    path = evalnet.weights_path(dataset)
+    assert path.exists() and path.stat().st_size < 300 * 1024, f"run `python -m ganutils.metrics.evalnet --dataset {dataset}`"
+    meta = torch.load(path, map_location="cpu", weights_only=True)["meta"]
+    assert meta["dataset"] == dataset and meta["arch"] == evalnet.ARCH and meta["accuracy"] >= floor
+    model = evalnet.load_evalnet("cpu", dataset=dataset)
+    assert model is evalnet.load_evalnet("cpu", dataset=dataset) and model is not evalnet.load_evalnet("cpu")
+    assert model.meta["dataset"] == dataset and not model.training
+
+
+def test_fashion_network_knows_held_out_clothes_and_features_follow_the_dataset():
+    from ganutils.data.fashion import SYSTEM_DIR, load_fashion
+
+    if not SYSTEM_DIR.exists():
+        pytest.skip("the Debian package dataset-fashion-mnist is not installed")
+    test = load_fashion("test", verbose=False)
+    x, y = test.images[:1000], test.labels[:1000]
+    model = evalnet.load_evalnet("cpu", dataset="fashion")
+    assert evalnet.accuracy(model, x, y) > 0.85
+    assert torch.allclose(evalnet.features(x[:20], dataset="fashion"), evalnet.features(x[:20], model=model))
+    assert not torch.allclose(evalnet.features(x[:20], dataset="fashion"), evalnet.features(x[:20]))  # MNIST's network
+
+
+def test_a_network_of_another_data_set_or_an_unknown_name_is_refused(tmp_path):
+    wrong = tmp_path / "fashion_as_mnist.pt"
+    wrong.write_bytes(evalnet.weights_path("fashion").read_bytes())
+    with pytest.raises(GanutilsError, match=r"trained on 'fashion', not 'mnist'.*python -m ganutils.metrics.evalnet"):
+        evalnet.load_evalnet("cpu", path=wrong)
+    with pytest.raises(GanutilsError, match="--dataset animals"):
+        evalnet.load_evalnet("cpu", path=tmp_path / "absent.pt", dataset="animals")
+    with pytest.raises(GanutilsError, match="no evaluation network for 'cifar'"):
+        evalnet.load_evalnet("cpu", dataset="cifar")
+
+
+def test_random_flip_mirrors_about_half():
+    x = torch.arange(4.0).view(1, 1, 1, 4).expand(400, 1, 1, 4)
+    out = evalnet.random_flip(x, torch.Generator().manual_seed(0))
+    flipped = (out[:, 0, 0, 0] == 3).float().mean()
+    assert 0.4 < flipped < 0.6 and ((out[:, 0, 0, 0] == 0) | (out[:, 0, 0, 0] == 3)).all()

@@ -278,8 +278,8 @@ def test_static_mode_follows_the_environment_and_the_shell(monkeypatch):
 def test_the_widget_hides_answers_until_revealed():
     cp = interview.checkpoint("01_minmax_and_js")
     box = cp.widget()
-    show_all, rows = box.children[1], box.children[2:]
-    assert len(rows) == len(cp.entries)
+    show_all, rows = box.children[2], box.children[3:]  # after the exercise progress and the header lines
+    assert len(rows) == len(cp.entries) and show_all.description == "Show all answers"
     toggle, answer = rows[0].children[1], rows[0].children[2]
     assert answer.layout.display == "none" and "Shown in:" in answer.value
     toggle.value = True

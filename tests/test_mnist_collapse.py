@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganutils import nets
+from ganutils import data, nets, training
 from ganutils.config import GanutilsError
 from ganutils.experiments import mnist_collapse
 
@@ -40,3 +40,21 @@ def test_pixel_diversity_is_zero_for_copies_and_the_std_otherwise():
     assert mnist_collapse.pixel_diversity(x) == pytest.approx(2 ** 0.5)
     with pytest.raises(GanutilsError, match="at least 2"):
         mnist_collapse.pixel_diversity(torch.ones(1, 1, 28, 28))
+
+
+def test_the_healthy_run_is_notebook_02s_dcgan_so_one_checkpoint_serves_both(tmp_path):
+    """Notebook 03's BatchNorm run loads notebook 02's DCGAN at step `mnist_steps` (same checkpoint name):
+    the two recipes must build and train the very same model."""
+    images = torch.rand(64, 1, 28, 28) * 2 - 1
+    torch.manual_seed(0)  # notebook 02's recipe
+    nb02 = training.GAN(nets.DCGANGenerator(8, 4), nets.DCGANDiscriminator(4), z_dim=8, lr_g=2e-4, lr_d=2e-4, seed=0)
+    milestone = tmp_path / "dcgan-3.pt"
+    training.train(nb02, data.TensorSampler(images, batch_size=8, seed=0), steps=5, milestones={3: milestone}, progress=False)
+    alone = mnist_collapse.dcgan(z_dim=8, width=4, seed=0)  # notebook 03's recipe, trained by itself
+    mnist_collapse.train_mnist(alone, images, steps=3, batch_size=8, seed=0)
+    loaded = mnist_collapse.dcgan(z_dim=8, width=4, seed=0)
+    history = mnist_collapse.train_mnist(loaded, images, steps=3, batch_size=8, seed=0, checkpoint=milestone)
+    assert history.steps == [1, 2, 3]
+    for a, b in zip(alone.G.state_dict().values(), loaded.G.state_dict().values()):
+        assert torch.equal(a, b)
+    assert torch.equal(alone.generate(4), loaded.generate(4))

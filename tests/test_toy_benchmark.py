@@ -89,9 +89,37 @@ def test_a_run_does_not_depend_on_what_ran_before_it():
     assert alone.metrics == after.metrics and torch.equal(alone.samples, after.samples)
 
 
+def test_compatible_runs_share_a_batch_and_the_costliest_batch_is_split_for_workers():
+    ring, grid = data.ring(), data.grid()
+    jobs = ([dict(method=m, dist=d, seed=s, steps=5, **TINY) for m in ("vanilla", "label_smoothing") for d in (ring, grid)
+             for s in (0, 1)]  # 0-7: one architecture, one step rule: one batch
+            + [dict(method="unrolled", dist=ring, seed=s, steps=5, **TINY) for s in range(6)]  # 8-13
+            + [dict(method="vanilla", dist=ring, seed=0, steps=7, **TINY)]  # 14: another length
+            + [dict(method="vanilla", dist=ring, seed=0, steps=5, **dict(TINY, hidden=9))])  # 15: another width
+    assert tb.plan_batches(jobs) == [list(range(8, 14)), list(range(8)), [14], [15]]  # most expensive first
+    assert tb.plan_batches(jobs, workers=2) == [[8, 9, 10], [11, 12, 13], list(range(8)), [14], [15]]
+
+
+def test_a_vectorised_run_gets_what_the_run_gets_alone():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # rounding differences stay far below anything the metrics can see
+    try:
+        jobs = [dict(method=m, dist=d, seed=s, steps=4, **TINY) for m in ("replay", "wgan_gp") for d in (data.ring(), data.grid())
+                for s in (0, 1)]
+        alone = tb.run_jobs(jobs, vectorise=False, verbose=False)
+        together = tb.run_jobs(jobs, verbose=False)
+    finally:
+        torch.set_default_dtype(previous)
+    assert [(r.method, r.dist, r.seed) for r in together] == [(j["method"], j["dist"].name, j["seed"]) for j in jobs]
+    assert [r.metrics for r in alone] == [r.metrics for r in together]
+    assert all(torch.allclose(a.samples, b.samples, rtol=1e-9, atol=1e-12) for a, b in zip(alone, together))
+    assert all(len(r.history.steps) == 4 and r.seconds > 0 for r in together)
+
+
 @pytest.mark.slow
 def test_two_worker_processes_give_the_same_results_as_one():
     jobs = [dict(method="vanilla", dist=data.ring(), seed=s, steps=2, **TINY) for s in (0, 1)]
+    jobs += [dict(method="unrolled", dist=data.ring(), seed=s, steps=2, **TINY) for s in range(4)]  # split in two batches of 2
     serial = tb.run_jobs(jobs, workers=1, verbose=False)
     parallel = tb.run_jobs(jobs, workers=2, verbose=False)
     assert [(r.seed, r.metrics) for r in serial] == [(r.seed, r.metrics) for r in parallel]

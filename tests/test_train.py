@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ganutils import data, nets
-from ganutils.config import GanutilsError
+from ganutils.config import GanutilsError, seeded
 from ganutils.training import checkpoint, gan
 from ganutils.training import loop as train
 
@@ -218,3 +218,69 @@ def test_a_probe_must_return_a_dict_or_none():
         train.train(model, sampler, steps=2, progress=False, callbacks=[train.Every(1, lambda s, m: [1])])
     with pytest.raises(GanutilsError, match="training.Every"):
         train.train(model, sampler, steps=2, progress=False, callbacks=[lambda s, m: None])
+
+
+# ----------------------------------------------------------------------------- milestones: one run, several lengths
+
+
+def tiny_for_milestones(seed=0):
+    with seeded(seed):
+        G, D = nets.MLPGenerator(2, (2,), 8, 1), nets.MLPDiscriminator((2,), 8, 1)
+    return gan.GAN(G, D, z_dim=2, lr_g=1e-3, lr_d=1e-3, seed=seed)
+
+
+def all_weights(model):
+    return torch.cat([p.detach().flatten() for p in list(model.G.parameters()) + list(model.D.parameters())])
+
+
+def ring_sampler():
+    return data.DistributionSampler(data.ring(), 16, seed=0)
+
+
+def test_a_milestone_is_the_checkpoint_of_the_shorter_run(tmp_path):
+    long, short = tmp_path / "long.pt", tmp_path / "short.pt"
+    a = tiny_for_milestones()
+    train.train(a, ring_sampler(), steps=10, checkpoint=long, milestones={4: short}, snapshot_every=2, progress=False)
+    assert short.exists() and torch.load(short, weights_only=False)["step"] == 4
+    alone = tiny_for_milestones()
+    train.train(alone, ring_sampler(), steps=4, progress=False)
+    loaded = tiny_for_milestones(seed=1)  # other initial weights: everything must come from the file
+    history = train.train(loaded, ring_sampler(), steps=4, checkpoint=short, progress=False)
+    assert torch.equal(all_weights(loaded), all_weights(alone)) and history.steps == [1, 2, 3, 4]
+
+
+def test_a_longer_run_starts_from_the_milestone_and_ends_where_it_would_alone(tmp_path):
+    short, long = tmp_path / "short.pt", tmp_path / "long.pt"
+    train.train(tiny_for_milestones(), ring_sampler(), steps=4, checkpoint=short, snapshot_every=2, progress=False)  # trained first
+    resumed = tiny_for_milestones()
+    history = train.train(resumed, ring_sampler(), steps=10, checkpoint=long, milestones={4: short}, snapshot_every=2,
+                          progress=False)
+    straight = tiny_for_milestones()
+    reference = train.train(straight, ring_sampler(), steps=10, snapshot_every=2, progress=False)
+    assert torch.equal(all_weights(resumed), all_weights(straight))
+    assert history.steps == reference.steps and history.losses == reference.losses
+    assert [s for s, _ in history.snapshots] == [2, 4, 6, 8, 10]
+
+
+def test_a_milestone_without_the_snapshots_this_run_records_is_not_used(tmp_path, capsys):
+    short, long = tmp_path / "short.pt", tmp_path / "long.pt"
+    train.train(tiny_for_milestones(), ring_sampler(), steps=4, checkpoint=short, progress=False)  # no snapshots
+    history = train.train(tiny_for_milestones(), ring_sampler(), steps=6, checkpoint=long, milestones={4: short},
+                          snapshot_every=2, progress=False)
+    assert "resuming" not in capsys.readouterr().out
+    assert [s for s, _ in history.snapshots] == [2, 4, 6]
+    assert len(torch.load(short, weights_only=False)["history"]["snapshots"]) == 2  # rewritten with them
+
+
+def test_probes_must_match_too(tmp_path, capsys):
+    short = tmp_path / "short.pt"
+    probe = train.Every(2, lambda step, m: {"x": 1.0}, at_start=True)
+    train.train(tiny_for_milestones(), ring_sampler(), steps=4, checkpoint=short, progress=False)
+    train.train(tiny_for_milestones(), ring_sampler(), steps=6, milestones={4: short}, callbacks=[probe], progress=False)
+    assert "resuming" not in capsys.readouterr().out
+    with_probes = tmp_path / "with_probes.pt"
+    train.train(tiny_for_milestones(), ring_sampler(), steps=4, checkpoint=with_probes, callbacks=[probe], progress=False)
+    history = train.train(tiny_for_milestones(), ring_sampler(), steps=6, milestones={5: tmp_path / "none.pt", 4: with_probes},
+                          callbacks=[probe], progress=False)
+    assert "resuming" in capsys.readouterr().out
+    assert [r["step"] for r in history.probes["probe"]] == [0, 2, 4, 6]

@@ -182,6 +182,29 @@ def test_train_toy_probed_records_probes_and_is_reproducible():
     assert again[1] == probes and again[2] == final
 
 
+def test_probed_seeds_trained_as_one_batch_match_their_single_runs():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # batched and plain matmuls then agree to ~1e-15
+    try:
+        singles = []
+        for seed in (0, 1):
+            model = wgan.make_toy_wgan("gp", seed=seed, lr_g=1e-3, lr_d=1e-3, n_critic=2, hidden=16, depth=2)
+            singles.append(wgan.train_toy_probed(model, data.ring(), steps=6, probe_every=3, seed=seed, batch_size=32,
+                                                 n_w1=100, lr_decay=True))
+        models = [wgan.make_toy_wgan("gp", seed=seed, lr_g=1e-3, lr_d=1e-3, n_critic=2, hidden=16, depth=2) for seed in (0, 1)]
+        batch = wgan.train_toys_probed(models, data.ring(), seeds=[0, 1], steps=6, probe_every=3, batch_size=32, n_w1=100,
+                                       lr_decay=True)
+    finally:
+        torch.set_default_dtype(previous)
+    for (h1, final1), (h2, final2), model in zip(singles, batch, models):
+        assert final1 == final2 and h1.losses["gp"] == pytest.approx(h2.losses["gp"], rel=1e-9)
+        p1, p2 = h1.probes["probe"], h2.probes["probe"]
+        assert [p["step"] for p in p2] == [0, 3, 6]
+        assert [p["w1"] for p in p1] == pytest.approx([p["w1"] for p in p2], rel=1e-9)
+        assert [p["critic_gap"] for p in p1] == pytest.approx([p["critic_gap"] for p in p2], rel=1e-9, abs=1e-12)
+        assert model.opt_g.param_groups[0]["lr"] == 0  # the linear decay reached 0 at the last step
+
+
 def test_probing_does_not_change_the_training_run():
     _, _, probed = probed_run(3)
     G, D = nets.toy_nets(hidden=16, depth=2, seed=3)

@@ -27,7 +27,7 @@ def clean(nb):
     """No outputs, no execution counts, stable cell ids, only the metadata the course needs."""
     nb.metadata = {"jupytext": {"formats": FORMATS}, "kernelspec": KERNEL, "language_info": {"name": "python"}}
     for i, cell in enumerate(nb.cells):
-        cell.metadata = {k: v for k, v in cell.metadata.items() if k == "tags"}
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags", "jupyter")}  # jupyter: source_hidden
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cell.id = f"cell-{i:03d}"  # stable ids: rebuilding a notebook gives the same file
@@ -39,8 +39,9 @@ def from_text(py: Path):
 
 
 def cells(nb) -> list[tuple]:
-    """What must agree between the twins: each cell's type, source and tags."""
-    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", []))) for c in nb.cells]
+    """What must agree between the twins: each cell's type, source, tags and whether its source is collapsed."""
+    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", [])), bool(c.metadata.get("jupyter", {}).get("source_hidden")))
+            for c in nb.cells]
 
 
 def out_of_sync(folder: Path = NOTEBOOKS) -> list[str]:

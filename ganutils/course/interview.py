@@ -19,6 +19,7 @@ import textwrap
 from pathlib import Path
 
 from ..config import GanutilsError, checkout_dir
+from . import quotes
 from .bank import NOT_DEMONSTRATED, REVIEW_NOTEBOOK, links, load_bank, questions_for
 from .display import static_display
 
@@ -190,16 +191,25 @@ class Checkpoint:
 
     def __init__(self, notebook: str, entries: list[dict], header: str = ""):
         self.notebook, self.entries, self.header = notebook, list(entries), header
+        self.exercises = _exercise_progress(notebook)
+
+    def _provenance(self) -> str:
+        """Where the measured numbers quoted in these answers come from, once for the whole checkpoint."""
+        quoted = " ".join(q.get(f) or "" for q in self.entries for f in ("answer_en", "answer_zh"))
+        return quotes.provenance_note(quoted) if quotes.find(quoted) else ""
 
     def text(self) -> str:
         title = f"Interview checkpoint: {self.notebook} ({len(self.entries)} question{'s' * (len(self.entries) != 1)})"
         body = "\n\n".join(entry_text(q, i) for i, q in enumerate(self.entries, 1))
-        return "\n".join(filter(None, [title, _flat(self.header)])) + "\n\n" + body
+        return "\n".join(filter(None, [self.exercises, title, _flat(self.header), self._provenance()])) + "\n\n" + body
 
     def html(self) -> str:
+        progress = f"<pre>{html.escape(self.exercises)}</pre>" if self.exercises else ""
         intro = f"<p><em>{html.escape(_flat(self.header))}</em></p>" if self.header else ""
+        if self._provenance():
+            intro += f"<p><small>{html.escape(self._provenance())}</small></p>"
         hint = "<p><small>Answer aloud first, then click a question to reveal the model answer.</small></p>"
-        return intro + hint + "\n".join(entry_html(q, i) for i, q in enumerate(self.entries, 1))
+        return progress + intro + hint + "\n".join(entry_html(q, i) for i, q in enumerate(self.entries, 1))
 
     def widget(self):
         """A VBox: each question with a "Show answer" toggle, plus one toggle for all answers."""
@@ -221,7 +231,8 @@ class Checkpoint:
         show_all = w.ToggleButton(description="Show all answers", layout=w.Layout(width="12em"))
         show_all.observe(lambda change: [setattr(t, "value", change["new"]) for t in toggles], names="value")
         intro = w.HTML(f"<p><em>{html.escape(_flat(self.header))}</em></p>") if self.header else w.HTML("")
-        return w.VBox([intro, show_all, *rows])
+        progress = w.HTML(f"<pre>{html.escape(self.exercises)}</pre>") if self.exercises else w.HTML("")
+        return w.VBox([progress, intro, show_all, *rows])
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -236,6 +247,14 @@ class Checkpoint:
 
     def __repr__(self) -> str:
         return self.text()
+
+
+def _exercise_progress(notebook: str) -> str:
+    """The exercises attempted and passed in this kernel (``ganutils.course.exercises``), or "" without a session."""
+    from . import exercises
+
+    progress = exercises.progress(notebook)
+    return progress.text() if progress else ""
 
 
 def _course_notebooks() -> set[str]:

@@ -21,7 +21,7 @@ import sys
 import textwrap
 
 from ..config import GanutilsError
-from . import bank, interview
+from . import bank, interview, quotes
 from .progress import GRADES, Progress, parse_day
 
 LANGS = ("en", "zh")
@@ -124,6 +124,8 @@ def answer_text(entry: dict, lang: str = "en", width: int = 100) -> str:
     for path, source in interview.code_answers(entry):
         lines += ["", f"{'代码' if zh else 'Code'}: {path}"] + ["  " + ln for ln in source.rstrip().splitlines()]
     lines += ["", f"{'课程演示' if zh else 'Shown in'}: {interview.where_text(entry)}"]
+    note = quotes.provenance_note(entry.get(f"answer_{lang}") or "", lang)
+    lines += [note] if note else []
     for c in entry.get("seed_correction") or []:
         lines += wrap(f"Seed {c['seed_file'][:3]} says: {c['claim']} Correction: {c['correction']} "
                       f"Shown by: {interview.experiment_text(c)}.")

@@ -1,8 +1,10 @@
 """``record(name, value)``: a notebook publishes a metric; the course runner collects it.
 
 Under the runner, $GANUTILS_METRICS_FILE names a JSON file per notebook run and every
-``record`` rewrites it atomically. In an interactive session the values stay in
-``RECORDED`` and are printed, so the same notebook cell works in both.
+``record`` rewrites it atomically; in any session the values also stay in ``RECORDED``.
+Recording is bookkeeping, not teaching: ``record`` prints nothing and returns None, so a cell
+that ends with it shows no ``recorded ...`` line and no ``Out[n]`` value. A notebook prints or
+plots what the learner should see.
 """
 
 from __future__ import annotations
@@ -38,8 +40,11 @@ def _plain(value, name: str):
     raise GanutilsError(f"record({name!r}, ...) got a {type(value).__name__}: record numbers, strings, or dicts/lists of them")
 
 
-def record(name: str, value, quiet: bool = False):
-    """Publish ``value`` under ``name`` (e.g. ``record("dcgan/confidence", 0.93)``); returns ``value``."""
+def record(name: str, value, quiet: bool = True) -> None:
+    """Publish ``value`` under ``name`` (e.g. ``record("dcgan/confidence", 0.93)``), silently.
+
+    ``quiet`` is accepted for old call sites and ignored: recording never prints.
+    """
     if not isinstance(name, str) or not name:
         raise GanutilsError("record() needs a non-empty metric name")
     plain = _plain(value, name)
@@ -50,16 +55,6 @@ def record(name: str, value, quiet: bool = False):
         data = json.loads(path.read_text()) if path.exists() else {}
         data[name] = plain
         atomic_write_json(path, data, indent=1, sort_keys=True)
-    if not quiet:
-        print(f"recorded {name} = {_short(plain)}")
-    return value
-
-
-def _short(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    text = json.dumps(value) if not isinstance(value, str) else value
-    return text if len(text) < 200 else text[:197] + "..."
 
 
 def flatten(metrics: dict, prefix: str = "") -> dict:

@@ -219,7 +219,8 @@ def load_pair(path, direction: str = "AtoB", size: int | None = None) -> tuple[t
         raise GanutilsError(f"{path} is not a readable image ({type(err).__name__}): delete it or replace it") from None
     w, h = img.size
     if w % 2:
-        raise GanutilsError(f"{path} is {w} pixels wide, an odd width: an A|B pair has A and B side by side in two equal halves")
+        raise GanutilsError(f"{path} is {w} pixels wide, an odd width, so its halves cannot match: an A|B pair has A and B side "
+                            "by side in two equal halves. Fix: re-export the pair with both halves the same size, or remove the file")
     a, b = img.crop((0, 0, w // 2, h)), img.crop((w // 2, 0, w, h))
     if size is not None:
         size = check_positive_int("size", size)
@@ -271,7 +272,10 @@ def load_paired_folder(root, direction: str = "AtoB", size: int | None = None, m
     """
     dataset = PairedFolder(root, direction, size, max_images)
     pairs = [dataset[i] for i in range(len(dataset))]
-    shapes = {tuple(a.shape) for a, _ in pairs}
-    if len(shapes) > 1:
-        raise GanutilsError(f"the images in {root} have different sizes {sorted(shapes)[:3]}: pass size=... (e.g. 256) to resize them")
+    first = tuple(pairs[0][0].shape)
+    for path, (a, _) in zip(dataset.files, pairs):
+        if tuple(a.shape) != first:
+            raise GanutilsError(f"{path} has halves of {a.shape[2]}x{a.shape[1]} pixels, {dataset.files[0].name} of "
+                                f"{first[2]}x{first[1]}: the pairs of a folder must match. Fix: pass size=... (e.g. 256) to "
+                                "resize every pair, or remove the odd file")
     return torch.stack([a for a, _ in pairs]), torch.stack([b for _, b in pairs])

@@ -44,12 +44,12 @@ def dcgan(*, batchnorm_in_g: bool = True, z_dim: int = 64, width: int = 32, lr_g
 
 
 def train_mnist(model: GAN, images: torch.Tensor, *, steps: int, batch_size: int = 64, seed: int = 0,
-                snapshot_every: int | None = None, desc: str = "mnist") -> History:
-    """Train ``model`` on ``images`` (N, 1, 28, 28) in [-1, 1] with the shared loop."""
+                snapshot_every: int | None = None, checkpoint=None, desc: str = "mnist") -> History:
+    """Train ``model`` on ``images`` (N, 1, 28, 28) in [-1, 1] with the shared loop (resuming from ``checkpoint``)."""
     if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
         raise GanutilsError(f"train_mnist wants MNIST images shaped (N, 1, 28, 28), got {tuple(images.shape)}: use data.load_mnist().images")
     sample = TensorSampler(images, batch_size=batch_size, seed=seed, device=model.device)
-    return train(model, sample, steps=steps, snapshot_every=snapshot_every, desc=desc)
+    return train(model, sample, steps=steps, snapshot_every=snapshot_every, checkpoint=checkpoint, desc=desc)
 
 
 def pixel_diversity(images: torch.Tensor) -> float:

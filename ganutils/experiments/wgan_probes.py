@@ -36,6 +36,7 @@ from ..nets.mlp import toy_nets
 from ..nets.utils import eval_mode, unchanged
 from ..training.gan import GAN, make_optimizer
 from ..training.loop import Every, History, train
+from ..training.vectorised import train_vectorised
 
 CONSTRAINTS = ("gp", "clip", "none")
 
@@ -182,14 +183,35 @@ def train_toy_probed(model: GAN, dist: GaussianMixture2D, *, steps: int, probe_e
     "step" and the keys of ``probe_toy``, starting with the untrained model at step 0.
     """
     steps, probe_every = check_positive_int("steps", steps), check_positive_int("probe_every", probe_every)
-    n_w1 = min(check_positive_int("n_w1", n_w1), PROTOCOL_SAMPLES)
     sample = DistributionSampler(dist, batch_size, seed=seed, device=model.device)
-    rng = torch.Generator().manual_seed(seed + 1_000_003)  # the probes' own fixed samples
-    real, z = dist.sample(PROTOCOL_SAMPLES, rng), torch.randn(PROTOCOL_SAMPLES, model.z_dim, generator=rng)
-    probe = Every(probe_every, lambda step, m: probe_toy(m, dist, real, z, n_w1), name="probe", at_start=True)
+    probe = _probe(model, dist, seed, probe_every, n_w1)
     history = train(model, sample, steps=steps, callbacks=[probe], checkpoint=checkpoint, desc=desc,
                     schedulers=linear_decay(model, steps) if lr_decay else ())
     return history, toy_metrics(model.generate(PROTOCOL_SAMPLES), dist)
+
+
+def train_toys_probed(models, dist: GaussianMixture2D, *, seeds, steps: int, probe_every: int, batch_size: int = 256,
+                      n_w1: int = 1000, lr_decay: bool = False, desc: str = "toys") -> list[tuple[History, ToyMetrics]]:
+    """``train_toy_probed`` for several compatible models (e.g. one constraint, several seeds) as one vectorised batch.
+
+    Model i gets seed ``seeds[i]``'s sampler, probe samples and schedule, so it trains and is probed
+    exactly as ``train_toy_probed`` would do alone (up to float rounding; ``training.vectorised``).
+    A batch has no checkpoint. ``History.seconds`` is each run's share of the batch's time.
+    """
+    steps, probe_every = check_positive_int("steps", steps), check_positive_int("probe_every", probe_every)
+    samplers = [DistributionSampler(dist, batch_size, seed=seed, device=model.device) for model, seed in zip(models, seeds)]
+    probes = [[_probe(model, dist, seed, probe_every, n_w1)] for model, seed in zip(models, seeds)]
+    schedules = [linear_decay(model, steps) if lr_decay else [] for model in models]
+    histories = train_vectorised(models, samplers, steps=steps, callbacks=probes, schedulers=schedules, desc=desc)
+    return [(history, toy_metrics(model.generate(PROTOCOL_SAMPLES), dist)) for model, history in zip(models, histories)]
+
+
+def _probe(model: GAN, dist: GaussianMixture2D, seed: int, probe_every: int, n_w1: int) -> Every:
+    """``probe_toy`` every ``probe_every`` steps (and at step 0) on fixed samples drawn from ``seed``."""
+    n_w1 = min(check_positive_int("n_w1", n_w1), PROTOCOL_SAMPLES)
+    rng = torch.Generator().manual_seed(seed + 1_000_003)  # the probes' own fixed samples
+    real, z = dist.sample(PROTOCOL_SAMPLES, rng), torch.randn(PROTOCOL_SAMPLES, model.z_dim, generator=rng)
+    return Every(probe_every, lambda step, m: probe_toy(m, dist, real, z, n_w1), name="probe", at_start=True)
 
 
 # ----------------------------------------------------------------------------- landscapes and clipping

@@ -6,15 +6,25 @@
 - sharpness: ``metrics.sharpness.mean_abs_laplacian``, the high-frequency energy that blur removes;
 - ``diversity``: mean difference between several outputs for one input (test-time dropout).
 ``score`` collects the first four for one set of outputs.
+
+Unpaired translation (CycleGAN) has no ground truth for most inputs, so it is scored by:
+- ``domain_success``: the share of translations an evaluation network assigns to the target class;
+- ``cycle_error``: mean absolute pixel error of the round trip F(G(x)) against x;
+- ``silhouette`` / ``silhouette_iou``: the object's mask (pixels brighter than the black background,
+  one-pixel gaps such as dark stripes closed) and the intersection over union of the masks of input
+  and output: content preservation for shapes on a black background.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from ..config import GanutilsError
 from ..data.paired import PALETTE, Scene, StripedShapes, _check_images, _check_pair
 from .sharpness import mean_abs_laplacian
+
+BACKGROUND_LEVEL = -0.88  # in [-1, 1]: 15 of 255 grey levels above black
 
 
 def l1_error(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -100,3 +110,37 @@ def checkerboard_energy(images: torch.Tensor) -> torch.Tensor:
     period2 = power[..., h, 0] + power[..., 0, w] + power[..., h, w]
     total = power.flatten(2).sum(2)
     return (period2.sum(1) / total.sum(1).clamp_min(1e-12)).float()
+
+
+# ----------------------------------------------------------------------------- unpaired translation
+
+
+def silhouette(images: torch.Tensor, level: float = BACKGROUND_LEVEL) -> torch.Tensor:
+    """Boolean masks (N, H, W): pixels above ``level`` (mean over channels), closed by a 3x3 max- then min-filter."""
+    x = _check_images("images", images).mean(1, keepdim=True)
+    mask = (x > level).float()
+    closed = -F.max_pool2d(-F.max_pool2d(mask, 3, 1, 1), 3, 1, 1)  # dilate, then erode: fills one-pixel gaps (stripes)
+    return closed[:, 0] > 0.5
+
+
+def silhouette_iou(a: torch.Tensor, b: torch.Tensor, level: float = BACKGROUND_LEVEL) -> torch.Tensor:
+    """Per image (N,): |mask(a) & mask(b)| / |mask(a) | mask(b)| (1 = the same silhouette; 1 if both are empty)."""
+    ma, mb = silhouette(a, level), silhouette(b, level)
+    if ma.shape != mb.shape:
+        raise GanutilsError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    inter, union = (ma & mb).flatten(1).sum(1).float(), (ma | mb).flatten(1).sum(1).float()
+    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
+
+
+def cycle_error(originals: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+    """Mean absolute pixel error per image (N,) of a round trip against where it started ([-1, 1] scale)."""
+    a, b = _check_pair(reconstructions, originals)
+    return (a - b).abs().flatten(1).mean(1)
+
+
+def domain_success(probs: torch.Tensor, target) -> float:
+    """Share of images whose most likely class is ``target`` (one class, or any of several) under classifier ``probs`` (N, K)."""
+    if not isinstance(probs, torch.Tensor) or probs.dim() != 2:
+        raise GanutilsError(f"probs must be an (N, classes) tensor of classifier outputs, got {getattr(probs, 'shape', None)}")
+    targets = torch.as_tensor([int(target)] if isinstance(target, int) else [int(t) for t in target])
+    return torch.isin(probs.argmax(1), targets).float().mean().item()

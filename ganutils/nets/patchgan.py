@@ -20,12 +20,15 @@ class PatchDiscriminator(nn.Module):
     ``n_layers`` 4x4 stride-2 convs (widths width, 2·width, ... capped at 8·width), one 4x4 stride-1
     conv, a 4x4 stride-1 conv to one channel; LeakyReLU(0.2), BatchNorm except on the first layer.
     ``n_layers=3`` is the paper's 70x70 PatchGAN. With ``cond_channels=0`` it is unconditional.
+    ``norm="instance"`` is CycleGAN's variant (Zhu et al. 2017, Appendix 7.2: C64-C128-C256-C512 with
+    InstanceNorm except on C64, no learned scale and no running statistics); there D judges one image,
+    so ``cond_channels=0``.
     """
 
     def __init__(self, in_channels: int = 3, cond_channels: int = 3, width: int = 64, n_layers: int = 3, norm: str | None = "batch"):
         super().__init__()
-        if norm not in ("batch", None):
-            raise GanutilsError(f"unknown norm {norm!r}: use 'batch' or None")
+        if norm not in ("batch", "instance", None):
+            raise GanutilsError(f"unknown norm {norm!r}: use 'batch', 'instance' or None")
         self.in_channels, self.cond_channels = check_positive_int("in_channels", in_channels), int(cond_channels)
         n_layers, width = check_positive_int("n_layers", n_layers), check_positive_int("width", width)
         self.n_layers = n_layers
@@ -34,9 +37,11 @@ class PatchDiscriminator(nn.Module):
         for i in range(1, n_layers + 1):
             w = width * min(2**i, 8)
             stride = 2 if i < n_layers else 1
-            layers.append(nn.Conv2d(prev, w, 4, stride, 1, bias=norm is None))
+            layers.append(nn.Conv2d(prev, w, 4, stride, 1, bias=norm != "batch"))  # the official code keeps the bias with IN
             if norm == "batch":
                 layers.append(nn.BatchNorm2d(w))
+            elif norm == "instance":
+                layers.append(nn.InstanceNorm2d(w, affine=False, track_running_stats=False))
             layers.append(nn.LeakyReLU(0.2))
             prev = w
         layers.append(nn.Conv2d(prev, 1, 4, 1, 1))

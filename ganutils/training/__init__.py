@@ -10,6 +10,7 @@ from .pix2pix import Pix2Pix, make_pix2pix
 from .replay import ReplayGAN
 from .unrolled import UnrolledGAN
 from .vae import VAE, train_vae
+from .vectorised import VectorisedGAN, train_vectorised
 
-__all__ = ["GAN", "Every", "History", "Pix2Pix", "ReplayGAN", "TrainingDiverged", "UnrolledGAN", "VAE", "make_optimizer",
-           "make_pix2pix", "train", "train_vae"]
+__all__ = ["GAN", "Every", "History", "Pix2Pix", "ReplayGAN", "TrainingDiverged", "UnrolledGAN", "VAE", "VectorisedGAN",
+           "make_optimizer", "make_pix2pix", "train", "train_vae", "train_vectorised"]

@@ -130,6 +130,7 @@ def train(
     desc: str = "train",
     callbacks=(),
     schedulers=(),
+    milestones=None,
 ) -> History:
     """Run ``model.step(sample)`` until ``steps`` steps are done; resume from ``checkpoint`` if it exists.
 
@@ -139,6 +140,11 @@ def train(
     callbacks: ``Every`` objects (probes every N steps; results in ``history.probes``).
     schedulers: ``torch.optim.lr_scheduler`` objects, stepped once after every training step and
     saved in checkpoints (e.g. a linear decay to 0: ``LambdaLR(opt, lambda s: 1 - s / steps)``).
+    milestones: ``{step: path}``, the checkpoints of shorter runs with the same settings (e.g. the
+    500-step version of this run that an ablation or another notebook trains). Passing ``step``
+    writes the state there too; and when ``checkpoint`` does not exist yet, training starts from
+    the latest milestone file that exists and holds every snapshot and probe this call would
+    have recorded by then. A run is then trained once, however many lengths of it are used.
     """
     steps = check_positive_int("steps", steps)
     callbacks, schedulers = list(callbacks), list(schedulers)
@@ -149,9 +155,16 @@ def train(
     log_every = check_positive_int("log_every", log_every or (20 if torch.device(device).type == "cuda" else 1))
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every or max(steps // 10, 1))
+    milestones = {check_positive_int("milestone step", k): Path(v) for k, v in dict(milestones or {}).items()}
+    milestones = {k: v for k, v in milestones.items() if k <= steps}
     history, start = History(), 0
     if checkpoint is not None and checkpoint.exists():
         start, history = _resume(checkpoint, model, sample, desc, steps, schedulers)
+    else:
+        for at in sorted(milestones, reverse=True):
+            if _usable_milestone(milestones[at], at, snapshot_every, callbacks, schedulers):
+                start, history = _resume(milestones[at], model, sample, desc, steps, schedulers)
+                break
     if start == 0:
         for cb in callbacks:
             if cb.at_start:
@@ -169,7 +182,7 @@ def train(
                 for scheduler in schedulers:
                     scheduler.step()
                 pending.append((step, out))
-                if step % log_every == 0 or step == steps or stop.requested:
+                if step % log_every == 0 or step == steps or stop.requested or step in milestones:
                     _flush(pending, history, desc, checkpoint, saved)
                     done = step
                     if progress and step % postfix_every < log_every:
@@ -185,6 +198,10 @@ def train(
                     tic = time.perf_counter()
                     _save(checkpoint, model, sample, history, step, schedulers)
                     saved = step
+                if step in milestones:
+                    history.seconds += time.perf_counter() - tic
+                    tic = time.perf_counter()
+                    _save(milestones[step], model, sample, history, step, schedulers)
                 if stop.requested:
                     where = f"; checkpoint saved at step {saved}, run again to resume" if checkpoint is not None else ""
                     raise KeyboardInterrupt(f"{desc}: interrupted after step {done}{where}")
@@ -218,6 +235,24 @@ def _save(path: Path, model, sample, history: History, step: int, schedulers) ->
     if hasattr(sample, "state_dict"):
         state["sampler"] = sample.state_dict()
     ckpt.save_atomic(state, path)
+
+
+def _usable_milestone(path: Path, step: int, snapshot_every, callbacks, schedulers) -> bool:
+    """Whether ``path`` holds this run at ``step`` with the snapshots, probes and schedules this call records."""
+    if not path.exists():
+        return False
+    state = ckpt.load(path)
+    if int(state.get("step", -1)) != step or len(state.get("schedulers", [])) != len(schedulers) or "history" not in state:
+        return False
+    history = state["history"]
+    want = list(range(snapshot_every, step + 1, snapshot_every)) if snapshot_every else []
+    if [int(s) for s, _ in history.get("snapshots", [])] != want:
+        return False
+    for cb in callbacks:
+        want = ([0] if cb.at_start else []) + list(range(cb.every, step + 1, cb.every))
+        if [int(r["step"]) for r in history.get("probes", {}).get(cb.name, [])] != want:
+            return False
+    return True
 
 
 def _resume(path: Path, model, sample, desc: str, steps: int, schedulers) -> tuple[int, History]:

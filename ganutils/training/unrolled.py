@@ -100,11 +100,20 @@ class UnrolledGAN(GAN):
         """One differentiable step of D's optimizer (Adam as in torch.optim.Adam, or plain SGD)."""
         if isinstance(self.opt_d, torch.optim.SGD):
             return p - group["lr"] * g
-        beta1, beta2 = group["betas"]
-        state["step"] += 1
-        state["m"] = beta1 * state["m"] + (1 - beta1) * g
-        state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
-        m_hat = state["m"] / (1 - beta1 ** state["step"])
-        v_hat = state["v"] / (1 - beta2 ** state["step"])
-        # clamp: sqrt'(0) is infinite, and a unit with zero gradient and zero state would give 0 * inf = NaN
-        return p - group["lr"] * m_hat / (v_hat.clamp_min(1e-30).sqrt() + group["eps"])
+        return lookahead_adam(p, g, state, group["lr"], group["betas"], group["eps"])
+
+
+def lookahead_adam(p: torch.Tensor, g: torch.Tensor, state: dict, lr, betas, eps: float) -> torch.Tensor:
+    """One differentiable Adam step (torch.optim.Adam's update, without in-place ops), updating ``state``.
+
+    ``state`` holds "step" (a number) and the moments "m", "v"; ``lr`` is a number, or a tensor
+    that broadcasts against ``p`` (one rate per member of a vectorised batch).
+    """
+    beta1, beta2 = betas
+    state["step"] += 1
+    state["m"] = beta1 * state["m"] + (1 - beta1) * g
+    state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
+    m_hat = state["m"] / (1 - beta1 ** state["step"])
+    v_hat = state["v"] / (1 - beta2 ** state["step"])
+    # clamp: sqrt'(0) is infinite, and a unit with zero gradient and zero state would give 0 * inf = NaN
+    return p - lr * m_hat / (v_hat.clamp_min(1e-30).sqrt() + eps)
