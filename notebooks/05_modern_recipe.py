@@ -50,6 +50,7 @@ r1_gammas = None  # R1 weights γ swept on images, e.g. "(0.1, 1, 10)" (None: th
 ema_decay = None  # EMA of G: θ_ema ← β θ_ema + (1 - β) θ (None: the profile's default)
 n_small = None  # the small training set of the overfitting experiment (None: 100 in quick, 500 in full)
 augment_policy = "color,translation,cutout"  # DiffAugment's policies (Zhao et al. 2020)
+datasets = None  # "mnist" or "mnist,fashion": Fashion-MNIST reruns the recipe grid (None: with it in smoke and full, not in quick)
 
 # %%
 import matplotlib.pyplot as plt
@@ -59,6 +60,7 @@ import torch
 import ganutils as gu
 from ganutils import plotting
 from ganutils.data.augment import diff_augment, parse_policy
+from ganutils.data.fashion import fashion_source
 from ganutils.experiments import dirac_gan as dirac
 from ganutils.experiments import modern_recipe as recipe
 from ganutils.losses.r1 import check_gamma
@@ -82,6 +84,10 @@ n_small = cfg.steps(n_small, smoke=32, quick=100, full=500, name="n_small")
 if n_small < batch_size:
     raise gu.GanutilsError(f"n_small={n_small} images is fewer than one batch of {batch_size}: use n_small >= batch_size")
 augment_policy = ",".join(parse_policy(augment_policy))
+datasets = [recipe.check_dataset(d.strip()) for d in (datasets if datasets is not None else cfg.pick(
+    smoke="mnist,fashion", quick="mnist", full="mnist,fashion")).split(",") if d.strip()]
+if "mnist" not in datasets:
+    raise gu.GanutilsError(f"datasets={','.join(datasets)!r} must include mnist (the notebook's experiments are on MNIST)")
 n_eval = cfg.pick(smoke=200, quick=1000, full=1000)  # samples scored per model, against as many held-out digits
 eval_at = sorted({max(steps // 2, 1), max(3 * steps // 4, 1), steps})  # evaluations per run (raw G and its EMA)
 common = dict(steps=steps, width=width, batch_size=batch_size, lr=lr, ema_decay=ema_decay, n_eval=n_eval,
@@ -269,9 +275,8 @@ assert convergence_steps[dirac_gammas == 0.03][0] > 5 * convergence_steps.min(),
 # per G step, and scored with the course's evaluation network on 1,000 samples against the
 # 1,000 held-out digits (FD, precision/recall with k = 3, digit coverage; for scale: the untrained
 # generator scores several thousand, printed below, and notebook 12 calibrates the distance on
-# sets of real digits). (Fashion-MNIST
-# would be the natural second data set; the course has no Fashion-MNIST loader yet, so every
-# image run here is MNIST.)
+# sets of real digits). The same grid on Fashion-MNIST follows the EMA section, in `full`
+# (`quick` stays on MNIST to fit its time budget; `-p datasets=mnist,fashion` adds it).
 #
 # 1. **Non-saturating baseline**: $L_D = -\mathbb E\log\sigma(D(x)) - \mathbb E\log(1 - \sigma(D(G(z))))$,
 #    $L_G = -\mathbb E\log\sigma(D(G(z)))$ (notebook 01).
@@ -417,6 +422,38 @@ if cfg.asserts_quality:
                 f"{name}: the averaged generator moves less than the raw one"
     if cfg.profile == "full":  # the long-run claim: averaging beats the last iterate (ProGAN, BigGAN, StyleGAN)
         assert all(x["ema_fd"][-1] < x["raw_fd"][-1] for rows in ema_rows.values() for x in rows), "EMA FD < raw FD"
+
+# %% [markdown]
+# **The same grid on Fashion-MNIST** (when `datasets` includes it and the data is on this machine:
+# `ganutils/data/fashion.py` finds it offline). Clothes have textures and large uniform areas that
+# digits lack, so an ingredient that only helps on strokes would show it here. The scores come from
+# the course's Fashion-MNIST evaluation network (`ganutils/metrics/evalnet.py`, `dataset="fashion"`),
+# so its FDs are not on the same scale as the MNIST ones: compare variants within a data set. These
+# numbers are recorded, not asserted (they were never calibrated on a CPU).
+
+# %%
+fashion_table = {}
+if "fashion" in datasets:
+    try:
+        print("Fashion-MNIST:", fashion_source())
+    except gu.GanutilsError as err:
+        print(f"Fashion-MNIST is not on this machine, so this part does not run: {err}")
+    else:
+        fashion_jobs = [dict(common, seed=s, eval_at=[steps], dataset="fashion", **{**spec, "name": f"Fashion-MNIST, {spec['name']}"})
+                        for spec in recipe_specs for s in seeds]
+        for r in recipe.run_jobs(fashion_jobs, workers=workers):
+            fashion_table.setdefault(r["job"]["name"].split(", ", 1)[1], []).append(r["scores"][steps])
+        print()
+        fashion_rows = {name: {**{k: float(np.mean([f[k] for f in finals])) for k in ("fd", "precision", "recall", "coverage")},
+                               "fd_per_seed": [float(f["fd"]) for f in finals]} for name, finals in fashion_table.items()}
+        for name, row in fashion_rows.items():
+            print(f"Fashion-MNIST, {name:26s} FD {row['fd']:5.0f} (seeds: {', '.join(f'{x:.0f}' for x in row['fd_per_seed'])}); "
+                  f"precision {row['precision']:.2f}, recall {row['recall']:.2f}, coverage {row['coverage']:.1f}/10")
+        gu.record("recipe_fashion", {key_of[name]: row for name, row in fashion_rows.items()}, quiet=True)
+        for finals in fashion_table.values():
+            assert all(np.isfinite(f["fd"]) and 0 <= f["precision"] <= 1 for f in finals)
+else:
+    print("Fashion-MNIST is not among this profile's data sets: add it with -p datasets=mnist,fashion")
 
 # %% [markdown]
 # ## A discriminator that overfits
@@ -590,7 +627,7 @@ gu.record("cost/image_runs", len(image_runs), quiet=True)
 # augmenting the reals only teaches G the augmentations (`quick` and `full`).
 #
 # Left to `full` (a GPU; not run here): width-64 networks for 10,000 iterations on 3 seeds, the
-# R1 sweep γ ∈ {0.1, 1, 10, 100}, 500 vs all training digits, and the FD consequences that need
+# R1 sweep γ ∈ {0.1, 1, 10, 100}, the same grid on Fashion-MNIST, 500 vs all training digits, and the FD consequences that need
 # long runs: whether each ingredient improves FD, whether the EMA generator beats the last
 # iterate (asserted there), and how much FD a memorising D costs. Rerun any part with papermill,
 # e.g. `python -m ganutils run 05 -p r1_gammas="(0.1, 1, 10)" -p steps=3000`.

@@ -109,6 +109,24 @@ def test_a_tiny_run_measures_everything_it_promises():
     assert again["scores"][6]["fd"] == r["scores"][6]["fd"], "the same job gives the same numbers"
 
 
+def test_an_unknown_data_set_is_one_clear_line():
+    with pytest.raises(GanutilsError, match="unknown data set 'cifar10': use one of mnist, fashion"):
+        mr.run_jobs([{"dataset": "cifar10"}])
+
+
+def test_fashion_runs_are_scored_by_the_fashion_network():
+    try:
+        held_out = mr.data_split("fashion")[1][:40]
+    except GanutilsError as err:
+        pytest.skip(f"Fashion-MNIST is not on this machine: {err}")
+    same = mr.score(held_out, 40, dataset="fashion")  # the held-out images against themselves
+    assert same["fd"] == pytest.approx(0, abs=1e-3) and same["precision"] == same["recall"] == 1
+    assert mr.score(held_out, 40, coverage=False)["fd"] > 10 * max(same["fd"], 1e-3), "MNIST's network and references differ"
+    job = dict(dataset="fashion", variant="ns", n_train=64, steps=2, width=4, batch_size=16, n_eval=40, n_probe=20, n_snapshot=4)
+    (r,) = mr.run_jobs([job], verbose=False)
+    assert r["snapshots"][2].shape == (4, 1, 28, 28) and "coverage" in r["scores"][2]
+
+
 def test_probing_d_changes_nothing():
     model = mr.make_gan("hinge_sn", width=4, z_dim=8)
     model.step(sampler())

@@ -7,6 +7,7 @@ on MNIST trained with a named variant of the recipe for ``steps`` generator iter
 ``eval_at`` the raw G and its EMA are scored with the course's evaluation network. ``run_jobs``
 runs a list of jobs, in ``workers`` single-threaded processes when asked: every run seeds its own
 weights, batches, noise and augmentations, so the results do not depend on the number of workers.
+``dataset`` is "mnist" (the default) or "fashion" (Fashion-MNIST, scored with its own evaluation network).
 
     jobs = [dict(name="hinge + SN", variant="hinge_sn", steps=1000, seed=s) for s in (0, 1)]
     results = run_jobs(jobs, workers=2)      # one dict of measurements per job, in order
@@ -23,12 +24,13 @@ import torch
 
 from ..config import GanutilsError, check_positive_int, seeded
 from ..data.augment import parse_policy
+from ..data.fashion import load_fashion
 from ..data.mnist import load_mnist
 from ..data.samplers import TensorSampler
 from ..losses.r1 import check_gamma
 from ..losses.spectral_norm import apply_spectral_norm, spectral_norms
 from ..metrics.coverage import digit_coverage
-from ..metrics.evalnet import features
+from ..metrics.evalnet import features, load_evalnet
 from ..metrics.frechet import frechet_distance_from_features
 from ..metrics.lipschitz import input_gradient_norms
 from ..metrics.overfitting import discriminator_scores, overfitting_signals
@@ -46,7 +48,8 @@ VARIANTS = {
     "hinge_sn_r1": ("hinge", True, None),
     "ns_r1": ("non_saturating", False, None),
 }
-DEFAULTS = dict(variant="hinge_sn", r1_gamma=0.0, augment=None, augment_fakes=True, ema_decay=None, n_train=None,
+DATASETS = ("mnist", "fashion")
+DEFAULTS = dict(dataset="mnist", variant="hinge_sn", r1_gamma=0.0, augment=None, augment_fakes=True, ema_decay=None, n_train=None,
                 steps=1000, width=16, d_width=None, z_dim=64, batch_size=32, lr=5e-4, betas=(0.5, 0.999), seed=0,
                 eval_at=None, probe_every=None, n_eval=1000, n_probe=500, n_snapshot=256, device="cpu")
 
@@ -73,15 +76,32 @@ def make_gan(variant: str = "hinge_sn", *, r1_gamma: float = 0.0, augment=None, 
 # ----------------------------------------------------------------------------- data and scores (cached per process)
 
 
+def check_dataset(dataset: str) -> str:
+    if dataset not in DATASETS:
+        raise GanutilsError(f"unknown data set {dataset!r}: use one of {', '.join(DATASETS)}")
+    return dataset
+
+
 @functools.lru_cache(maxsize=1)
 def mnist_split() -> tuple[torch.Tensor, torch.Tensor]:
     """(the training digits, the held-out digits) in [-1, 1]: 4,000 and 1,000 with the bundled MNIST."""
     return load_mnist("train", verbose=False).images, load_mnist("test", verbose=False).images
 
 
-def training_subset(n: int | None) -> torch.Tensor:
-    """The first ``n`` digits of one fixed permutation of the training set (all of them for ``None``)."""
-    images = mnist_split()[0]
+@functools.lru_cache(maxsize=1)
+def fashion_split() -> tuple[torch.Tensor, torch.Tensor]:
+    """(the training images, the held-out images) of Fashion-MNIST in [-1, 1]: 60,000 and 10,000."""
+    return load_fashion("train", verbose=False).images, load_fashion("test", verbose=False).images
+
+
+def data_split(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
+    """(training, held-out) images of ``dataset`` ("mnist" or "fashion")."""
+    return mnist_split() if check_dataset(dataset) == "mnist" else fashion_split()
+
+
+def training_subset(n: int | None, dataset: str = "mnist") -> torch.Tensor:
+    """The first ``n`` images of one fixed permutation of the training set (all of them for ``None``)."""
+    images = data_split(dataset)[0]
     if n is None:
         return images
     n = check_positive_int("n_train", n)
@@ -90,23 +110,25 @@ def training_subset(n: int | None) -> torch.Tensor:
     return images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:n]]
 
 
-@functools.lru_cache(maxsize=2)
-def _reference_features(n_eval: int) -> torch.Tensor:
-    return features(mnist_split()[1][:n_eval])
+@functools.lru_cache(maxsize=4)
+def _reference_features(n_eval: int, dataset: str = "mnist") -> torch.Tensor:
+    return features(data_split(dataset)[1][:n_eval], dataset=dataset)
 
 
-def score(images: torch.Tensor, n_eval: int = 1000, coverage: bool = True) -> dict:
-    """FD, precision and recall (k = 3), and digit coverage of ``images`` against the first ``n_eval`` held-out digits.
+def score(images: torch.Tensor, n_eval: int = 1000, coverage: bool = True, dataset: str = "mnist") -> dict:
+    """FD, precision and recall (k = 3), and class coverage of ``images`` against the first ``n_eval`` held-out images.
 
-    One pass of the evaluation network for the features and one for the coverage (skip it with
-    ``coverage=False`` for the intermediate evaluations of a run).
+    Features and classes come from the evaluation network of ``dataset``. One pass of it for the
+    features and one for the coverage (skip it with ``coverage=False`` for the intermediate
+    evaluations of a run).
     """
-    ref = _reference_features(n_eval)
-    feats = features(images)
+    ref = _reference_features(n_eval, check_dataset(dataset))
+    feats = features(images, dataset=dataset)
     precision, recall = precision_recall_from_features(feats, ref)
     out = {"fd": frechet_distance_from_features(feats, ref), "precision": precision, "recall": recall}
     if coverage:
-        out["coverage"] = digit_coverage(images)["coverage"]
+        model = None if dataset == "mnist" else load_evalnet(dataset=dataset)
+        out["coverage"] = digit_coverage(images, model=model)["coverage"]
     return out
 
 
@@ -127,7 +149,8 @@ def validate_job(job: dict) -> dict:
     if job["ema_decay"] is not None:
         check_decay(job["ema_decay"])
     parse_policy(job["augment"])
-    n_images = len(mnist_split()[0]) if job["n_train"] is None else check_positive_int("n_train", job["n_train"])
+    check_dataset(job["dataset"])
+    n_images = len(data_split(job["dataset"])[0]) if job["n_train"] is None else check_positive_int("n_train", job["n_train"])
     if job["batch_size"] > n_images:
         raise GanutilsError(f"the training set ({n_images} images) is smaller than one batch ({job['batch_size']}): "
                             "use more images or a smaller batch_size")
@@ -147,7 +170,7 @@ def run_job(job: dict) -> dict:
     job = validate_job(job)
     steps = job["steps"]
     eval_at = sorted({m for m in (job["eval_at"] or []) if 0 < m <= steps} | {steps})
-    train_images, held_out = training_subset(job["n_train"]), mnist_split()[1]
+    train_images, held_out = training_subset(job["n_train"], job["dataset"]), data_split(job["dataset"])[1]
     model = make_gan(job["variant"], r1_gamma=job["r1_gamma"], augment=job["augment"], augment_fakes=job["augment_fakes"],
                      ema_decay=job["ema_decay"], width=job["width"], d_width=job["d_width"], z_dim=job["z_dim"],
                      lr=job["lr"], betas=job["betas"], seed=job["seed"], device=job["device"])
@@ -169,7 +192,7 @@ def run_job(job: dict) -> dict:
             if ema and model.ema is None:
                 continue
             images = model.generate(z=eval_z, ema=ema)
-            result[key][step] = score(images, job["n_eval"], coverage=step == steps)
+            result[key][step] = score(images, job["n_eval"], coverage=step == steps, dataset=job["dataset"])
             result[key.replace("scores", "snapshots")][step] = images[: job["n_snapshot"]]
         return None
 
