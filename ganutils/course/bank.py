@@ -28,7 +28,7 @@ SEED_INDEX_PATH = BANK_DIR / "seed_index.yaml"
 GLOSSARY_PATH = BANK_DIR / "glossary.yaml"
 
 TOPICS = ("gan-basics", "gan-training", "mode-collapse", "wgan", "modern-recipe", "vae", "conditional", "pix2pix",
-          "cyclegan", "evaluation", "applications", "coding")
+          "cyclegan", "diffusion", "super-resolution", "evaluation", "applications", "coding")
 SOURCES = ("seed", "course")
 SEED_KINDS = ("question", "toc", "section", "recap", "code")
 NOT_DEMONSTRATED = "not demonstrated here"
