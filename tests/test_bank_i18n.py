@@ -15,9 +15,9 @@ from ganutils.course import bank, interview
 CJK = re.compile(r"[\u4e00-\u9fff]")
 QUOTE = re.compile(r"\{\{\s*(\d\d_[a-z0-9_]+)\s*:\s*([^{}\s]+?)\s*\}\}")
 TESTS = Path(__file__).resolve().parent
-CHECKPOINT_NOTEBOOKS = ("01_minmax_and_js", "02_first_gan_mnist", "03_mode_collapse", "04_wgan_gp", "06_vae",
-                        "07_conditional_gan", "08_pix2pix", "09_cyclegan", "10_gan_vs_diffusion", "11_super_resolution",
-                        "12_evaluation")
+CHECKPOINT_NOTEBOOKS = ("01_minmax_and_js", "02_first_gan_mnist", "03_mode_collapse", "04_wgan_gp", "05_modern_recipe",
+                        "06_vae", "07_conditional_gan", "08_pix2pix", "09_cyclegan", "10_gan_vs_diffusion",
+                        "11_super_resolution", "12_evaluation")
 
 
 @pytest.fixture(scope="module")

@@ -187,6 +187,7 @@ def test_the_cheat_sheet_numbers_are_the_identities_they_claim():
     assert v["grad_saturating"] == pytest.approx(-v["d_fake"]) and v["grad_non_saturating"] == pytest.approx(v["d_fake"] - 1)
     assert v["kl_example"] == pytest.approx(0.5 * (1 + 4 - math.log(4) - 1))
     assert v["gp_weight"] == 10 and v["gan_lr"] == 2e-4 and v["gan_betas"] == (0.5, 0.999)
+    assert v["dirac_f_prime"] == pytest.approx(0.5) and v["ema_horizon"] == pytest.approx(1000)
     assert v["ddpm_alpha_bar_T"] == pytest.approx(4.04e-5, rel=0.05)  # Ho et al. (2020): T = 1000, beta 1e-4 -> 0.02
 
 
@@ -199,7 +200,8 @@ def test_the_cheat_sheet_is_one_table_with_a_source_per_row():
         assert line.endswith(f"| {row.notebook} § {row.section} |")
     items = " ".join(r.item + " " + r.formula for r in rows)
     for needed in ("value function", "optimal discriminator", "JS", "non-saturating", "gradient penalty", "WGAN critic",
-                   "ELBO", "KL", "β-VAE", "pix2pix", "\\lambda=100", "DCGAN", "n_critic = 5", "TTUR", "0.9"):
+                   "ELBO", "KL", "β-VAE", "pix2pix", "\\lambda=100", "DCGAN", "n_critic = 5", "TTUR", "0.9",
+                   "R1", "hinge", "EMA", "DiffAugment"):
         assert needed in items, needed
 
 

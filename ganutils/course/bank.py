@@ -27,8 +27,8 @@ QUESTIONS_DIR = BANK_DIR / "questions"
 SEED_INDEX_PATH = BANK_DIR / "seed_index.yaml"
 GLOSSARY_PATH = BANK_DIR / "glossary.yaml"
 
-TOPICS = ("gan-basics", "gan-training", "mode-collapse", "wgan", "vae", "conditional", "pix2pix", "cyclegan",
-          "diffusion", "super-resolution", "evaluation", "applications", "coding")
+TOPICS = ("gan-basics", "gan-training", "mode-collapse", "wgan", "modern-recipe", "vae", "conditional", "pix2pix",
+          "cyclegan", "diffusion", "super-resolution", "evaluation", "applications", "coding")
 SOURCES = ("seed", "course")
 SEED_KINDS = ("question", "toc", "section", "recap", "code")
 NOT_DEMONSTRATED = "not demonstrated here"

@@ -16,6 +16,9 @@ builds ``<run>/book/index.html``:
 Offline for real: MathJax is served from the site (the pinned ``mathjax`` npm package that
 ``make book`` installs into ``.venv/share/ganutils-book``); no page loads a script, a stylesheet or
 a font from the network (``tests/test_book.py`` checks it in Chromium).
+
+(About 480 lines on purpose: the Sphinx source tree it writes — pages, anchors, folded cells, the
+served MathJax — is one consistent whole, and splitting it would scatter the links between its pages.)
 """
 
 from __future__ import annotations

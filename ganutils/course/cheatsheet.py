@@ -33,6 +33,7 @@ def cheat_sheet_values() -> dict:
     from ..losses.gradient_penalty import gradient_penalty
     from ..metrics import divergences as dv
     from ..training.diffusion import linear_schedule
+    from ..training.ema import horizon
     from ..training.gan import GAN
 
     xs = np.linspace(-6.0, 6.0, 24001)
@@ -44,6 +45,8 @@ def cheat_sheet_values() -> dict:
     (g_ns,) = torch.autograd.grad(losses.g_loss_non_saturating(logit), logit)
     mu, logvar = torch.tensor([[1.0, 0.0]], dtype=torch.float64), torch.tensor([[0.0, math.log(4.0)]], dtype=torch.float64)
     defaults = inspect.signature(GAN.__init__).parameters
+    t = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    (f_prime,) = torch.autograd.grad(torch.nn.functional.logsigmoid(t), t)
     return {
         "v_at_optimum": dv.value_function(dv.optimal_discriminator(p, p), p, p, xs),  # -log 4
         "js_disjoint": dv.js_divergence(a, b, xs),  # log 2
@@ -55,6 +58,8 @@ def cheat_sheet_values() -> dict:
         "gan_lr": defaults["lr_g"].default,
         "gan_betas": tuple(defaults["betas"].default),
         "gp_weight": inspect.signature(gradient_penalty).parameters["weight"].default,
+        "dirac_f_prime": f_prime.item(),  # f(t) = -log(1 + e^-t) = log sigmoid(t), the Dirac-GAN's f for the GAN
+        "ema_horizon": horizon(0.999),
         "ddpm_alpha_bar_T": linear_schedule(1000).alpha_bar[-1].item(),  # Ho et al.'s schedule: about 4e-5
     }
 
@@ -64,6 +69,7 @@ def cheat_sheet_rows(values: dict | None = None) -> list[CheatRow]:
     v = cheat_sheet_values() if values is None else values
     nb01, nb02, nb03, nb04, nb06, nb08, nb12 = ("01_minmax_and_js", "02_first_gan_mnist", "03_mode_collapse", "04_wgan_gp",
                                                 "06_vae", "08_pix2pix", "12_evaluation")
+    nb05 = "05_modern_recipe"
     nb10, nb11 = "10_gan_vs_diffusion", "11_super_resolution"
     kl_formula = r"$\tfrac12\sum_j(\mu_j^2+\sigma_j^2-\log\sigma_j^2-1)$"
     return [
@@ -91,6 +97,21 @@ def cheat_sheet_rows(values: dict | None = None) -> list[CheatRow]:
                  r"$\hat x=\epsilon x+(1-\epsilon)G(z)$", nb04, "WGAN-GP", f"ganutils default λ = {v['gp_weight']:g}"),
         CheatRow("wgan", "spectral normalisation", r"$W/\sigma_{\max}(W)$ per layer, one power iteration per step",
                  nb04, "Spectral normalisation"),
+        CheatRow("recipe", "Dirac-GAN at equilibrium",
+                 r"$J=\begin{pmatrix}0&-f'(0)\\ f'(0)&0\end{pmatrix}$, eigenvalues $\pm i f'(0)$: GD circles or spirals out",
+                 nb05, "Why GAN training circles: the Dirac-GAN", f"GAN: f'(0) = {v['dirac_f_prime']:g}"),
+        CheatRow("recipe", "R1 penalty",
+                 r"$\tfrac{\gamma}{2}\mathbb{E}_{x\sim p_\mathrm{data}}\Vert\nabla_x D(x)\Vert^2$ (zero-centred, real data only); "
+                 r"Dirac-GAN eigenvalues $-\gamma/2\pm\sqrt{\gamma^2/4-f'(0)^2}$, fastest at $\gamma=2f'(0)$",
+                 nb05, "What makes it converge: R1 and instance noise (and why WGAN-GP does not)"),
+        CheatRow("recipe", "hinge loss",
+                 r"$L_D=\mathbb{E}\max(0,1-D(x))+\mathbb{E}\max(0,1+D(G(z)))$, $L_G=-\mathbb{E}\,D(G(z))$ (with SN in D)",
+                 nb05, "The recipe on images"),
+        CheatRow("recipe", "EMA of G", r"$\theta_\mathrm{ema}\leftarrow\beta\,\theta_\mathrm{ema}+(1-\beta)\,\theta$ "
+                 "after each G step; sample from the average (ProGAN β = 0.999, BigGAN 0.9999)", nb05, "The recipe on images",
+                 f"β = 0.999 averages about {v['ema_horizon']:,.0f} steps"),
+        CheatRow("recipe", "DiffAugment", "the same differentiable T on reals and fakes, in D's and G's updates "
+                 "(colour, translation 1/8, cutout 1/2); never the reals only", nb05, "A discriminator that overfits"),
         CheatRow("vae", "ELBO", r"$\log p(x)\ge\mathbb{E}_{q(z\mid x)}[\log p(x\mid z)]-\mathrm{KL}(q(z\mid x)\Vert p(z))$",
                  nb06, "The ELBO"),
         CheatRow("vae", "KL to N(0, I), closed form", kl_formula, nb06, "The ELBO",

@@ -12,6 +12,9 @@ jobs to an executor and writes each outcome into ``--out`` as it arrives.
   (``dask``/``distributed`` are an optional extra, imported only here). A worker that sees
   ``--out`` (shared storage) writes into it; one that does not executes in a temporary folder
   and sends the executed notebook, its log and its metrics back.
+
+(About 480 lines on purpose: the two executors share ``execute_job`` and the stop/retry rules, and a
+reader checking that a Dask run leaves the same files as a local one reads them side by side.)
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Every notebook run (one notebook with one set of parameters) is an independent j
 here one after another (the default), in ``--jobs N`` local processes at once, or on a Dask
 cluster (``--dask ADDRESS``); see ``executors``. Whatever executed it, a run leaves the same
 files in ``--out``: NAME.ipynb (the executed notebook), metrics/NAME.json, logs/NAME.log and
-records/NAME.json (status, parameters, metrics: what the reports are built from).
+records/NAME.json (status, parameters, metrics: what the reports are built from; ``records``), and
+metrics.json + summary.md rebuilt from them (``reports``).
 
 A sweep resumes: the same command with the same ``--out`` skips every run that already
 finished ``ok`` with the same notebook text, parameters and profile, and executes the failed,
@@ -26,18 +27,18 @@ import signal
 import sys
 import threading
 from concurrent.futures import FIRST_COMPLETED, wait
-from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 # ----------------------------------------------------------------------------- imports from the package (one block)
 from ..config import GanutilsError, checkout_dir
-from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
-from . import executors, reference, sweep_plots
+from ..io import atomic_write_bytes, atomic_write_json
+from . import executors
 from .executors import Job, Outcome
 from .profiles import resolve_profile
 from .record import flatten
+from .records import RunResult, _claim, load_records, save_record
+from .reports import _has_cuda, update_reports, write_reports  # noqa: F401  (write_reports: runner's public API)
 
 REPO_DIR = checkout_dir()  # None for an installed wheel: the notebooks live in the course's repository
 NOTEBOOK_DIR = REPO_DIR / "notebooks" if REPO_DIR is not None else None
@@ -290,25 +291,6 @@ def _job_fields(path: Path, given: dict, profile: str | None, timeout: int | Non
 # ----------------------------------------------------------------------------- the output folder and its records
 
 
-@dataclass
-class RunResult:
-    notebook: str
-    name: str
-    params: dict
-    profile: str
-    status: str  # ok | failed | timeout | interrupted | pending | running
-    seconds: float
-    output: str
-    metrics: dict = field(default_factory=dict)
-    error: str = ""
-    key: str = ""  # what was run (notebook text, parameters, profile): a run with the same key and status ok is done
-    timeout: int = 0
-    worker: str = ""  # what executed it: "local job 1", a Dask worker's address
-    threads: int = 0  # CPU threads its kernel was given (0: not set)
-    order: list = field(default_factory=list)  # [sweep start, index]: where it sits in the reports
-    log: str = ""  # the run's papermill log (the verdict line points at it)
-
-
 def check_out_dir(out) -> Path:
     """``--out`` as a folder that exists and can be written, or one line saying why not."""
     raw = os.fspath(out)
@@ -332,90 +314,12 @@ def check_out_dir(out) -> Path:
     return out
 
 
-def _record_path(out: Path, name: str) -> Path:
-    return out / "records" / f"{name}.json"
-
-
-def save_record(out: Path, result: RunResult) -> None:
-    path = _record_path(out, result.name)
-    path.parent.mkdir(exist_ok=True)
-    atomic_write_json(path, asdict(result), indent=1)
-
-
-def _result(data: dict) -> RunResult | None:
-    names = {f.name for f in fields(RunResult)}
-    try:
-        return RunResult(**{k: v for k, v in data.items() if k in names})
-    except TypeError:
-        return None
-
-
-def load_records(out: Path) -> dict[str, RunResult]:
-    """Every run recorded in ``out``; a folder written by the runner before records existed is read from its metrics.json."""
-    results = {}
-    folder = out / "records"
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            r = _result(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError):
-            r = None
-        if r is not None and r.name == path.stem:
-            results[r.name] = r
-    if not results and (out / "metrics.json").exists():
-        try:
-            old = json.loads((out / "metrics.json").read_text())
-            for i, data in enumerate(old.get("runs", []), 1):
-                r = _result(data)
-                if r is not None:
-                    r.order = r.order or [old.get("started", ""), i]
-                    results[r.name] = r
-                    save_record(out, r)
-        except (OSError, json.JSONDecodeError, AttributeError):
-            pass
-    return results
-
-
 def _is_done(out: Path, record: RunResult | None, job: Job) -> bool:
     return (record is not None and record.status == "ok" and record.key == job.key
             and (out / record.output).is_file())
 
 
-try:
-    import fcntl
-except ImportError:  # Windows: one runner per --out at a time
-    fcntl = None
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    """An exclusive lock on ``path`` (rebuilding the reports: two runners may share one --out)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        if fcntl:
-            fcntl.flock(f, fcntl.LOCK_EX)
-        yield
-
-
-def _claim(out: Path, name: str):
-    """A lock held while a run executes, so that two runners sharing --out never execute the same run; None if taken."""
-    path = out / ".ganutils" / "locks" / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    f = open(path, "a")
-    if fcntl:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.close()
-            return None
-    return f
-
-
 # ----------------------------------------------------------------------------- executing
-
-
-@lru_cache(maxsize=1)
-def _has_cuda() -> bool:
-    return bool(executors.local_gpus())
 
 
 def check_executor(*, jobs: int = 1, jobs_per_gpu: int = 1, dask: str | None = None) -> None:
@@ -650,80 +554,3 @@ def link_latest(out: Path) -> None:
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(target.name)
     os.replace(tmp, latest)
-
-
-# ----------------------------------------------------------------------------- reports
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v) for v in value[:8]) + (", ..." if len(value) > 8 else "") + "]"
-    return str(value)
-
-
-def _params_text(params: dict) -> str:
-    return ", ".join(f"{k}={_fmt(v)}" for k, v in params.items()) or "defaults"
-
-
-def _report_order(r: RunResult) -> tuple[str, int]:
-    """Sweeps in the order they started, each in its own order (a rerun keeps its run's first place)."""
-    started = str(r.order[0]) if r.order else "~"
-    index = r.order[1] if len(r.order) > 1 and isinstance(r.order[1], int) else 0
-    return started, index
-
-
-def update_reports(out: Path, plots: bool = False) -> None:
-    """Rebuild metrics.json and summary.md from every record in ``out`` (under a lock: runners may share ``out``).
-
-    ``plots``: also draw the sweep plots (at the end of a sweep; they cost a second or two each).
-    """
-    with _locked(out / ".ganutils" / "reports.lock"):
-        results = sorted(load_records(out).values(), key=_report_order)
-        links = sweep_plots.write_sweep_plots(out, results) if plots else None
-        write_reports(out, results, links)
-
-
-def _machine(out: Path) -> dict:
-    """What ran the notebooks, and the load average when the run started and now (a busy machine inflates wall times)."""
-    info = reference.machine()
-    try:
-        before = json.loads((out / "metrics.json").read_text()).get("machine", {})
-    except (OSError, ValueError):
-        before = {}
-    load = round(os.getloadavg()[0], 2)
-    info.update(load_average_at_start=before.get("load_average_at_start", load), load_average_at_end=load)
-    return info
-
-
-def write_reports(out: Path, results: list[RunResult], plots: dict | None = None) -> None:
-    """metrics.json (everything) and summary.md (one row per run, each notebook's metrics, sweep plots), atomically."""
-    started = min((str(r.order[0]) for r in results if r.order), default=datetime.now().isoformat(timespec="seconds"))
-    profiles = ", ".join(dict.fromkeys(r.profile for r in results)) or "-"
-    device = "cuda" if _has_cuda() else "cpu"
-    data = {"started": started, "updated": datetime.now().isoformat(timespec="seconds"), "profile": profiles,
-            "device": device, "machine": _machine(out), "runs": [asdict(r) for r in results]}
-    atomic_write_text(out / "metrics.json", json.dumps(data, indent=1))
-    # the committed reference run of this profile (None for a mixed-profile folder or none committed)
-    ref = reference.find(profiles, device) if "," not in profiles and profiles != "-" else None
-    lines = [f"# Course run {started}", "", f"Profile `{profiles}` on `{device}`. Executed notebooks are beside this file.", "",
-             *reference.header_lines(ref, profiles, device),
-             "| run | parameters | status | seconds | metrics |", "|---|---|---|---:|---:|"]
-    for r in results:
-        lines.append(f"| {r.name} | {_params_text(r.params)} | {r.status} | {r.seconds:.0f} | {len(flatten(r.metrics))} |")
-    failures = [r for r in results if r.error]
-    if failures:
-        lines += ["", "## Failures", ""] + [f"- {r.error}" for r in failures]
-    by_notebook: dict[str, list[RunResult]] = {}
-    for r in results:
-        by_notebook.setdefault(r.notebook, []).append(r)
-    for notebook, runs in by_notebook.items():
-        flat = [flatten(r.metrics) for r in runs]
-        names = list(dict.fromkeys(k for f in flat for k in f))
-        if not names:
-            continue
-        lines += ["", f"## {notebook}", ""]
-        lines += reference.notebook_table(notebook, names, flat, [_params_text(r.params) for r in runs], ref)
-    lines += sweep_plots.summary_lines(plots or {})
-    atomic_write_text(out / "summary.md", "\n".join(lines) + "\n")
