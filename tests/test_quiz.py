@@ -188,6 +188,7 @@ def test_the_cheat_sheet_numbers_are_the_identities_they_claim():
     assert v["kl_example"] == pytest.approx(0.5 * (1 + 4 - math.log(4) - 1))
     assert v["gp_weight"] == 10 and v["gan_lr"] == 2e-4 and v["gan_betas"] == (0.5, 0.999)
     assert v["dirac_f_prime"] == pytest.approx(0.5) and v["ema_horizon"] == pytest.approx(1000)
+    assert v["ddpm_alpha_bar_T"] == pytest.approx(4.04e-5, rel=0.05)  # Ho et al. (2020): T = 1000, beta 1e-4 -> 0.02
 
 
 def test_the_cheat_sheet_is_one_table_with_a_source_per_row():

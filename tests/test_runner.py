@@ -25,7 +25,7 @@ def test_find_notebook_by_number_name_and_part():
     with pytest.raises(GanutilsError, match=r"matches no notebook: use a number or name from: 00_"):
         runner.find_notebook("99")
     with pytest.raises(GanutilsError, match=r"matches no notebook"):
-        runner.find_notebook("diffusion")
+        runner.find_notebook("transformer")
 
 
 def test_parse_params_and_sweeps():

@@ -32,6 +32,7 @@ def cheat_sheet_values() -> dict:
     from ..losses.elbo import kl_standard_normal
     from ..losses.gradient_penalty import gradient_penalty
     from ..metrics import divergences as dv
+    from ..training.diffusion import linear_schedule
     from ..training.ema import horizon
     from ..training.gan import GAN
 
@@ -59,6 +60,7 @@ def cheat_sheet_values() -> dict:
         "gp_weight": inspect.signature(gradient_penalty).parameters["weight"].default,
         "dirac_f_prime": f_prime.item(),  # f(t) = -log(1 + e^-t) = log sigmoid(t), the Dirac-GAN's f for the GAN
         "ema_horizon": horizon(0.999),
+        "ddpm_alpha_bar_T": linear_schedule(1000).alpha_bar[-1].item(),  # Ho et al.'s schedule: about 4e-5
     }
 
 
@@ -68,6 +70,7 @@ def cheat_sheet_rows(values: dict | None = None) -> list[CheatRow]:
     nb01, nb02, nb03, nb04, nb06, nb08, nb12 = ("01_minmax_and_js", "02_first_gan_mnist", "03_mode_collapse", "04_wgan_gp",
                                                 "06_vae", "08_pix2pix", "12_evaluation")
     nb05 = "05_modern_recipe"
+    nb10, nb11 = "10_gan_vs_diffusion", "11_super_resolution"
     kl_formula = r"$\tfrac12\sum_j(\mu_j^2+\sigma_j^2-\log\sigma_j^2-1)$"
     return [
         CheatRow("objective", "GAN value function",
@@ -140,6 +143,18 @@ def cheat_sheet_rows(values: dict | None = None) -> list[CheatRow]:
                  nb03, "Learning rates for G and D (TTUR)"),
         CheatRow("defaults", "label smoothing", "one-sided: real target 0.9, fake target stays 0",
                  nb02, "Tricks, each an ablation"),
+        CheatRow("diffusion", "DDPM forward process",
+                 r"$q(x_t\mid x_0)=\mathcal N(\sqrt{\bar\alpha_t}\,x_0,(1-\bar\alpha_t)I)$, $\bar\alpha_t=\prod_{s\le t}(1-\beta_s)$",
+                 nb10, "The forward process, in closed form",
+                 f"T = 1000, β 1e-4 → 0.02: ᾱ_T = {v['ddpm_alpha_bar_T']:.1e}"),
+        CheatRow("diffusion", "DDPM loss (L_simple)",
+                 r"$\mathbb{E}_{t,x_0,\varepsilon}\Vert\varepsilon-\varepsilon_\theta(\sqrt{\bar\alpha_t}x_0+\sqrt{1-\bar\alpha_t}\,\varepsilon,t)\Vert^2$",
+                 nb10, "Training: predict the noise"),
+        CheatRow("diffusion", "DDIM step (η = 0)",
+                 r"$x_s=\sqrt{\bar\alpha_s}\,\hat x_0+\sqrt{1-\bar\alpha_s}\,\varepsilon_\theta(x_t,t)$, one network evaluation per step",
+                 nb10, "Sampling: Algorithm 2, and DDIM"),
+        CheatRow("defaults", "Real-ESRGAN", "L1 : perceptual : GAN = 1 : 1 : 0.1, Adam lr 1e-4, β = (0.9, 0.99); blur, resize, "
+                 "noise, JPEG applied twice", nb11, "Real-ESRGAN: train on the degradations the inputs really have"),
     ]
 
 
