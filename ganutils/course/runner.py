@@ -12,6 +12,9 @@ finished ``ok`` with the same notebook text, parameters and profile, and execute
 timed-out, stopped and missing ones. ``metrics.json`` and ``summary.md`` are rebuilt from all the
 records in ``--out`` (earlier sweeps into the same folder included) after every finished run,
 atomically. Ctrl-C or SIGTERM stops every running notebook with everything it started.
+
+(About 550 lines on purpose: planning a sweep, deciding what is done and reacting to a stop read as one story;
+the records and the reports live in ``records`` and ``reports``, the executors in ``executors``.)
 """
 
 from __future__ import annotations
