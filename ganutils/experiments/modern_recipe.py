@@ -15,7 +15,6 @@ weights, batches, noise and augmentations, so the results do not depend on the n
 
 from __future__ import annotations
 
-import atexit
 import functools
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +38,7 @@ from ..nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ..training.ema import check_decay
 from ..training.loop import Every, train
 from ..training.recipe import RecipeGAN
+from .toy_benchmark import _POOLS, _pool, shutdown_pools  # noqa: F401  (one session-wide worker pool; shutdown_pools: public)
 
 VARIANTS = {
     # name: (loss, spectral norm in D, R1 weight; None = the job's r1_gamma)
@@ -244,33 +244,3 @@ def run_jobs(jobs: list[dict], *, workers: int = 1, verbose: bool = True) -> lis
         _POOLS.pop(workers, None)  # a crashed worker breaks the pool: start a fresh one next time
         raise
     return results
-
-
-_POOLS: dict = {}
-
-
-def _pool(workers: int):
-    """A process pool kept for the session (starting a worker, i.e. importing torch, takes seconds)."""
-    if workers not in _POOLS:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        if not _POOLS:
-            atexit.register(shutdown_pools)
-        ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
-        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
-    return _POOLS[workers]
-
-
-def shutdown_pools() -> None:
-    """Stop the worker processes (also run at exit, so that none outlives the notebook's kernel)."""
-    while _POOLS:
-        _, pool = _POOLS.popitem()
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _init_worker() -> None:
-    import os
-
-    os.environ["GANUTILS_PROGRESS"] = "0"  # a worker's progress bar would land in the kernel's terminal
-    torch.set_num_threads(1)
