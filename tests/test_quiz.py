@@ -189,6 +189,7 @@ def test_the_cheat_sheet_numbers_are_the_identities_they_claim():
     assert v["gp_weight"] == 10 and v["gan_lr"] == 2e-4 and v["gan_betas"] == (0.5, 0.999)
     assert v["dirac_f_prime"] == pytest.approx(0.5) and v["ema_horizon"] == pytest.approx(1000)
     assert v["ddpm_alpha_bar_T"] == pytest.approx(4.04e-5, rel=0.05)  # Ho et al. (2020): T = 1000, beta 1e-4 -> 0.02
+    assert (v["cycle_lambda"], v["identity_weight"], v["pool_size"]) == (10, 5, 50)  # Zhu et al. (2017), Sec. 4, App. 7.1
 
 
 def test_the_cheat_sheet_is_one_table_with_a_source_per_row():
@@ -201,7 +202,7 @@ def test_the_cheat_sheet_is_one_table_with_a_source_per_row():
     items = " ".join(r.item + " " + r.formula for r in rows)
     for needed in ("value function", "optimal discriminator", "JS", "non-saturating", "gradient penalty", "WGAN critic",
                    "ELBO", "KL", "β-VAE", "pix2pix", "\\lambda=100", "DCGAN", "n_critic = 5", "TTUR", "0.9",
-                   "R1", "hinge", "EMA", "DiffAugment"):
+                   "R1", "hinge", "EMA", "DiffAugment", "cycle consistency", "identity loss"):
         assert needed in items, needed
 
 

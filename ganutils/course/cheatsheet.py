@@ -32,6 +32,7 @@ def cheat_sheet_values() -> dict:
     from ..losses.elbo import kl_standard_normal
     from ..losses.gradient_penalty import gradient_penalty
     from ..metrics import divergences as dv
+    from ..training import cyclegan
     from ..training.diffusion import linear_schedule
     from ..training.ema import horizon
     from ..training.gan import GAN
@@ -60,6 +61,9 @@ def cheat_sheet_values() -> dict:
         "gp_weight": inspect.signature(gradient_penalty).parameters["weight"].default,
         "dirac_f_prime": f_prime.item(),  # f(t) = -log(1 + e^-t) = log sigmoid(t), the Dirac-GAN's f for the GAN
         "ema_horizon": horizon(0.999),
+        "cycle_lambda": cyclegan.PAPER_LAMBDA,
+        "identity_weight": cyclegan.PAPER_IDENTITY,
+        "pool_size": cyclegan.PAPER_POOL_SIZE,
         "ddpm_alpha_bar_T": linear_schedule(1000).alpha_bar[-1].item(),  # Ho et al.'s schedule: about 4e-5
     }
 
@@ -70,7 +74,7 @@ def cheat_sheet_rows(values: dict | None = None) -> list[CheatRow]:
     nb01, nb02, nb03, nb04, nb06, nb08, nb12 = ("01_minmax_and_js", "02_first_gan_mnist", "03_mode_collapse", "04_wgan_gp",
                                                 "06_vae", "08_pix2pix", "12_evaluation")
     nb05 = "05_modern_recipe"
-    nb10, nb11 = "10_gan_vs_diffusion", "11_super_resolution"
+    nb09, nb10, nb11 = "09_cyclegan", "10_gan_vs_diffusion", "11_super_resolution"
     kl_formula = r"$\tfrac12\sum_j(\mu_j^2+\sigma_j^2-\log\sigma_j^2-1)$"
     return [
         CheatRow("objective", "GAN value function",
@@ -127,6 +131,14 @@ def cheat_sheet_rows(values: dict | None = None) -> list[CheatRow]:
                  nb08, "L1 vs cGAN vs L1 + cGAN"),
         CheatRow("pix2pix", "PatchGAN", "70×70 receptive field (C64-C128-C256-C512, 4×4 convs)",
                  nb08, "PatchGAN and its receptive field"),
+        CheatRow("cyclegan", "cycle consistency",
+                 r"$\mathcal{L}_\mathrm{cyc}=\mathbb{E}_x\Vert F(G(x))-x\Vert_1+\mathbb{E}_y\Vert G(F(y))-y\Vert_1$ "
+                 r"(Zhu et al. 2017, Eq. 2); adversarial terms least-squares (Sec. 4)",
+                 nb09, "The objective", f"ganutils default λ = {v['cycle_lambda']:g} (Sec. 4)"),
+        CheatRow("cyclegan", "identity loss and image pool",
+                 r"$\mathbb{E}_y\Vert G(y)-y\Vert_1+\mathbb{E}_x\Vert F(x)-x\Vert_1$; D sees fakes from a history of "
+                 "past generated images", nb09, "The image pool",
+                 f"identity weight {v['identity_weight']:g} = 0.5 λ (Appendix 7.1), pool of {v['pool_size']} images (Sec. 4)"),
         CheatRow("evaluation", "Fréchet distance",
                  r"$\Vert\mu_r-\mu_g\Vert^2+\mathrm{Tr}(\Sigma_r+\Sigma_g-2(\Sigma_r\Sigma_g)^{1/2})$ (biased: fix N)",
                  nb12, "Frechet distance on a small classifier"),
