@@ -10,11 +10,7 @@ its result does not depend on which other pairs share the batch (a test checks i
 
 from __future__ import annotations
 
-import atexit
 import copy
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 
 import torch
 from torch.func import functional_call, stack_module_state, vmap
@@ -27,6 +23,7 @@ from ..nets.utils import eval_mode
 from ..training import train
 from ..training.diffusion import DDPM, Diffusion, EvaluationCounter, linear_schedule
 from ..training.vae import train_vae
+from .workers import shutdown, submit_jobs
 
 # The toy DDPM, calibrated on a 2-core CPU (notebook 10): eps_theta is a 3x128 SiLU MLP whose input is x,
 # Fourier features of x (6 octaves) and a sinusoidal embedding of t; T = 200 with Ho et al.'s linear
@@ -156,35 +153,16 @@ class StackedSampler:
 
 # ----------------------------------------------------------------------------- notebook 03's GANs, in the background
 
-_POOL: list = []  # [(workers, executor)] while a pool is alive
-
-
 def start_gan_runs(jobs: list[dict], workers: int = 2) -> list:
     """Start toy GAN runs (keyword dicts for ``toy_benchmark.run_method``, as notebook 03 builds them) in ``workers``
-    processes; returns one future per job, in order. The caller trains the DDPMs meanwhile and then collects
-    ``[f.result() for f in futures]``. Each run seeds itself, so results do not depend on the worker count."""
-    workers = check_positive_int("workers", workers)
-    if _POOL and _POOL[0][0] != workers:
-        shutdown_gan_pool()
-    if not _POOL:
-        ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
-        _POOL.append((workers, ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)))
-    return [_POOL[0][1].submit(_run_gan_job, dict(job)) for job in jobs]
+    processes of the session's pool; returns one future per job, in order. The caller trains the DDPMs meanwhile and
+    then collects ``[f.result() for f in futures]``. Each run seeds itself, so results do not depend on the worker count."""
+    return submit_jobs(_run_gan_job, [dict(job) for job in jobs], workers=workers)
 
 
 def shutdown_gan_pool() -> None:
-    """Stop the worker processes (also registered to run at exit, so none outlives its parent)."""
-    while _POOL:
-        _, pool = _POOL.pop()
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-atexit.register(shutdown_gan_pool)
-
-
-def _init_worker() -> None:
-    os.environ["GANUTILS_PROGRESS"] = "0"  # a worker's progress bar would land in the kernel's terminal
-    torch.set_num_threads(1)
+    """Stop the worker processes (the session's pool: also registered to run at exit, so none outlives its parent)."""
+    shutdown()
 
 
 def _run_gan_job(job: dict):

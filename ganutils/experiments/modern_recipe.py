@@ -38,7 +38,8 @@ from ..nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ..training.ema import check_decay
 from ..training.loop import Every, train
 from ..training.recipe import RecipeGAN
-from .toy_benchmark import _POOLS, _pool, shutdown_pools  # noqa: F401  (one session-wide worker pool; shutdown_pools: public)
+from .workers import _POOLS, shutdown as shutdown_pools  # noqa: F401  (the session-wide worker pool; shutdown_pools: public)
+from .workers import pool as _pool
 
 VARIANTS = {
     # name: (loss, spectral norm in D, R1 weight; None = the job's r1_gamma)

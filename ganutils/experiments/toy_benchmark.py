@@ -15,7 +15,6 @@ it ends where it would alone (up to float rounding), several times faster on a C
 
 from __future__ import annotations
 
-import atexit
 import time
 from dataclasses import dataclass, field
 
@@ -32,6 +31,7 @@ from ..training.gan import GAN
 from ..training.replay import ReplayGAN
 from ..training.unrolled import UnrolledGAN
 from ..training.vectorised import batch_key
+from . import workers
 from .toy_gan import train_toy, train_toys_vectorised
 
 # The collapsing baseline: G's learning rate is twice D's, so G outruns D (notebook 03 maps lr_G x lr_D).
@@ -221,34 +221,10 @@ def _run_batch(jobs: list[dict]) -> list[ToyRun]:
             for job, model, (history, metrics) in zip(jobs, models, trained)]
 
 
-_POOLS: dict = {}
-
-
-def _pool(workers: int):
-    """A process pool kept for the session: starting a worker (importing torch) takes seconds."""
-    if workers not in _POOLS:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
-        if not _POOLS:
-            atexit.register(shutdown_pools)
-        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
-    return _POOLS[workers]
-
-
-def shutdown_pools() -> None:
-    """Stop the worker processes (also run at exit, so that they never outlive their parent's teardown)."""
-    while _POOLS:
-        _, pool = _POOLS.popitem()
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _init_worker() -> None:
-    import os
-
-    os.environ["GANUTILS_PROGRESS"] = "0"  # a worker's progress bar would land in the kernel's terminal
-    torch.set_num_threads(1)
+# The session's worker pool lives in ``workers``; these names are kept for the callers that use them.
+_POOLS = workers._POOLS
+_pool = workers.pool
+shutdown_pools = workers.shutdown
 
 
 def _run_job(job: dict) -> ToyRun:

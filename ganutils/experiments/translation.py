@@ -24,6 +24,7 @@ from ..metrics.translation import cycle_error, domain_success, l1_error, psnr, s
 from ..training.cyclegan import UnpairedSampler, make_cyclegan
 from ..training.loop import train
 from ..training.pix2pix import make_pix2pix
+from .workers import map_jobs
 
 UNET_SIZE = 32  # the 28x28 images are padded with background to a power of two for the U-Net
 EDGES2SHOES_STEPS = dict(smoke=4, quick=800, full=20000)  # notebook 08's pix2pix runs; 09 reuses them as its paired reference
@@ -111,21 +112,7 @@ def run_cyclegans(xs: torch.Tensor, ys: torch.Tensor, jobs: list[dict], *, steps
     """
     full = [dict(job, xs=xs, ys=ys, test_x=test_x, test_y=test_y, steps=steps, batch_size=batch_size, device=device,
                  checkpoints=checkpoints) for job in jobs]
-    if workers == 1 or len(full) == 1:
-        return [_cyclegan_job(job) for job in full]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker) as pool:
-        return list(pool.map(_cyclegan_job, full))
-
-
-def _init_worker() -> None:
-    import os
-
-    os.environ["GANUTILS_PROGRESS"] = "0"  # a worker's progress bar would land in the kernel's terminal
-    torch.set_num_threads(1)
+    return map_jobs(_cyclegan_job, full, workers=workers)
 
 
 def cyclegan_from_run(run: dict, channels: int = 1, device=None, **options):

@@ -9,6 +9,7 @@ The models themselves are ``training.GAN(loss="wasserstein", ...)``: with ``clip
 - ``train_toy_probed``: a toy run with a probe every few steps (critic gap, exact W1, VEEGAN metrics
   on fixed samples), through ``training.train``'s callbacks, with checkpoints and exact resume;
 - ``linear_decay``: the official WGAN-GP code's learning-rate decay to 0, as ``lr_scheduler`` objects;
+- ``train_mnist_wgan``: the MNIST run of one critic, scored and costed, as a job for the worker pool;
 - critic landscapes, weight histograms and per-layer gradient norms (clipping's failure modes).
 
 The measurements themselves (critic gap, exact W1, input-gradient norms) are in ``metrics.lipschitz``.
@@ -153,6 +154,38 @@ def linear_decay(model: GAN, steps: int) -> list[torch.optim.lr_scheduler.Lambda
     steps = check_positive_int("steps", steps)
     factor = lambda step: max(0.0, 1.0 - step / steps)  # noqa: E731
     return [torch.optim.lr_scheduler.LambdaLR(opt, factor) for opt in (model.opt_g, model.opt_d)]
+
+
+# ----------------------------------------------------------------------------- the MNIST comparison, as one job
+
+
+def train_mnist_wgan(job: dict) -> dict:
+    """Notebook 04's MNIST run for one critic, scored and costed: a function so that a worker process can train it.
+
+    ``job``: constraint ("gp" or "sn"), images (N, 1, 28, 28) in [-1, 1], held_out (the digits the samples are
+    scored against), width, seed, lr, n_critic, gp_weight, steps, batch_size, n_eval, checkpoint (a path or None),
+    device. Returns the FD of the *untrained* generator (the starting point both critics share), the FLOPs of one
+    iteration (total and by operator, counted on a copy before training: the model is untouched), the training
+    history, ``n_eval`` samples and their scores (``metrics.evaluate_images``). Both critics' runs start from the
+    same generator (same seed), so their untrained FDs are equal.
+    """
+    from ..data.samplers import TensorSampler
+    from ..metrics.cost import step_flops
+    from ..metrics.images import evaluate_images
+
+    model = make_mnist_wgan(job["constraint"], width=job["width"], seed=job["seed"], lr_g=job["lr"], lr_d=job["lr"],
+                            n_critic=job["n_critic"], gp_weight=job["gp_weight"], device=job.get("device"))
+    n_eval, held_out = job["n_eval"], job["held_out"]
+    z = torch.randn(n_eval, model.z_dim, generator=torch.Generator().manual_seed(job["seed"]))  # not the run's own noise:
+    untrained_fd = evaluate_images(model.generate(z=z), held_out, device=model.device)["fd"]  # scoring changes nothing
+    sampler = TensorSampler(job["images"], batch_size=job.get("batch_size", 64), seed=job["seed"], device=model.device)
+    flops = step_flops(model, sampler())  # one iteration on one batch, counted on a copy: the model is untouched
+    flops_by_op = step_flops(model, sampler(), by_operator=True)
+    history = train(model, sampler, steps=job["steps"], schedulers=linear_decay(model, job["steps"]),
+                    checkpoint=job.get("checkpoint"), desc=f"MNIST {job['constraint']}")
+    images = model.generate(n_eval)
+    return {"constraint": job["constraint"], "untrained_fd": untrained_fd, "flops": flops, "flops_by_op": flops_by_op,
+            "history": history, "images": images, "metrics": evaluate_images(images, held_out, device=model.device)}
 
 
 # ----------------------------------------------------------------------------- toy runs with probes
