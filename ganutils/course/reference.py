@@ -175,11 +175,12 @@ def for_quotes(root: Path | None = None) -> Reference | None:
 # ----------------------------------------------------------------------------- the reference column
 
 
-def _fmt(v) -> str:
+def format_value(v) -> str:
+    """A metric value as summary tables show it: 4 significant digits, at most 8 items of a list."""
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, list):
-        return "[" + ", ".join(_fmt(x) for x in v[:8]) + (", ..." if len(v) > 8 else "") + "]"
+        return "[" + ", ".join(format_value(x) for x in v[:8]) + (", ..." if len(v) > 8 else "") + "]"
     return str(v)
 
 
@@ -190,14 +191,14 @@ def compare(value, ref_values: list) -> tuple[str, str]:
     if len(ref_values) == 1:
         ref = ref_values[0]
         if value == "" or value is None:
-            return _fmt(ref), ""
+            return format_value(ref), ""
         if _is_number(value) and _is_number(ref):
             if value == ref or f"{value:.3g}" == f"{ref:.3g}":
-                return _fmt(ref), "same"
+                return format_value(ref), "same"
             if ref == 0:
-                return _fmt(ref), f"{value - ref:+.3g}"
-            return _fmt(ref), f"{(value - ref) / abs(ref):+.0%}"
-        return _fmt(ref), "same" if value == ref else "differs"
+                return format_value(ref), f"{value - ref:+.3g}"
+            return format_value(ref), f"{(value - ref) / abs(ref):+.0%}"
+        return format_value(ref), "same" if value == ref else "differs"
     if all(_is_number(v) for v in ref_values):
         lo, hi, mean = min(ref_values), max(ref_values), sum(ref_values) / len(ref_values)
         cell = f"{mean:.4g} [{lo:.4g}, {hi:.4g}] ({len(ref_values)} seeds)"
@@ -208,10 +209,10 @@ def compare(value, ref_values: list) -> tuple[str, str]:
             return cell, "within the seeds' range"
         side, gap = ("below", lo - value) if value < lo else ("above", value - hi)
         return cell, f"{side} the range by {gap:.3g}" + (f" ({gap / width:.1f}× its width)" if width else "")
-    shown = list(dict.fromkeys(_fmt(v) for v in ref_values))
+    shown = list(dict.fromkeys(format_value(v) for v in ref_values))
     if value == "" or value is None:
         return " / ".join(shown), ""
-    return " / ".join(shown), "same as a seed" if _fmt(value) in shown else "differs"
+    return " / ".join(shown), "same as a seed" if format_value(value) in shown else "differs"
 
 
 def header_lines(ref: Reference | None, profile: str, device: str, root: Path | None = None) -> list[str]:
@@ -232,16 +233,16 @@ def notebook_table(notebook: str, names: list[str], flats: list[dict], labels: l
     """The per-notebook metric table of summary.md; with ``ref``, the reference columns."""
     if len(flats) == 1:
         if ref is None:
-            return ["| metric | value |", "|---|---:|"] + [f"| {n} | {_fmt(flats[0][n])} |" for n in names]
+            return ["| metric | value |", "|---|---:|"] + [f"| {n} | {format_value(flats[0][n])} |" for n in names]
         rows = ["| metric | value | reference | vs reference |", "|---|---:|---:|---|"]
         for n in names:
             cell, verdict = compare(flats[0][n], ref.values(notebook, n))
-            rows.append(f"| {n} | {_fmt(flats[0][n])} | {cell} | {verdict} |")
+            rows.append(f"| {n} | {format_value(flats[0][n])} | {cell} | {verdict} |")
         return rows
     rows = ["| metric | " + " | ".join(labels) + " |" + (" reference |" if ref else ""),
             "|---|" + "---:|" * len(flats) + ("---:|" if ref else "")]
     for n in names:
-        row = f"| {n} | " + " | ".join(_fmt(f.get(n, "")) for f in flats) + " |"
+        row = f"| {n} | " + " | ".join(format_value(f.get(n, "")) for f in flats) + " |"
         if ref is not None:
             row += f" {compare('', ref.values(notebook, n))[0]} |"
         rows.append(row)

@@ -21,16 +21,8 @@ def _has_cuda() -> bool:
     return bool(executors.local_gpus())
 
 
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v) for v in value[:8]) + (", ..." if len(value) > 8 else "") + "]"
-    return str(value)
-
-
 def _params_text(params: dict) -> str:
-    return ", ".join(f"{k}={_fmt(v)}" for k, v in params.items()) or "defaults"
+    return ", ".join(f"{k}={reference.format_value(v)}" for k, v in params.items()) or "defaults"
 
 
 def _report_order(r: RunResult) -> tuple[str, int]:
