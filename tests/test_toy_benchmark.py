@@ -6,6 +6,7 @@ import torch
 from ganutils import data
 from ganutils.config import GanutilsError
 from ganutils.experiments import toy_benchmark as tb
+from ganutils.experiments import workers
 from ganutils.metrics.toy import ToyMetrics
 from ganutils.nets.minibatch_stddev import MinibatchStdDevDiscriminator
 from ganutils.nets.pacgan import PackedDiscriminator
@@ -125,4 +126,4 @@ def test_two_worker_processes_give_the_same_results_as_one():
     assert [(r.seed, r.metrics) for r in serial] == [(r.seed, r.metrics) for r in parallel]
     assert all(torch.equal(a.samples, b.samples) for a, b in zip(serial, parallel))
     tb.shutdown_pools()  # the worker processes stop with their pool (also registered to run at exit)
-    assert not tb._POOLS
+    assert not workers._POOLS

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import time
-from concurrent.futures.process import BrokenProcessPool
 
 import torch
 
@@ -38,8 +37,8 @@ from ..nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ..training.ema import check_decay
 from ..training.loop import Every, train
 from ..training.recipe import RecipeGAN
-from .workers import _POOLS, shutdown as shutdown_pools  # noqa: F401  (the session-wide worker pool; shutdown_pools: public)
-from .workers import pool as _pool
+from .workers import imap_jobs
+from .workers import shutdown as shutdown_pools  # noqa: F401  (public: stops the session's worker processes)
 
 VARIANTS = {
     # name: (loss, spectral norm in D, R1 weight; None = the job's r1_gamma)
@@ -229,19 +228,14 @@ def run_jobs(jobs: list[dict], *, workers: int = 1, verbose: bool = True) -> lis
     jobs = [validate_job(job) for job in jobs]  # bad input: one clear line here, not a traceback from a worker
     if not jobs:
         raise GanutilsError("run_jobs got no jobs")
-    mapper = map if workers == 1 or len(jobs) == 1 else _pool(workers).map
     results, tic = [], time.perf_counter()
-    try:
-        for r in mapper(run_job, jobs):
-            results.append(r)
-            if verbose:
-                final = r["scores"][max(r["scores"])]
-                ema = f" (EMA {r['ema_scores'][max(r['ema_scores'])]['fd']:.0f})" if r["ema_scores"] else ""
-                print(f"{r['job'].get('name', r['job']['variant'])}, seed {r['job']['seed']}: FD {final['fd']:.0f}{ema}, "
-                      f"precision {final['precision']:.2f}, recall {final['recall']:.2f} "
-                      f"[{r['seconds']:.0f} s training, {r['images_per_second']:.0f} img/s; "
-                      f"{time.perf_counter() - tic:.0f} s so far]")
-    except BrokenProcessPool:
-        _POOLS.pop(workers, None)  # a crashed worker breaks the pool: start a fresh one next time
-        raise
+    for r in imap_jobs(run_job, jobs, workers=workers):
+        results.append(r)
+        if verbose:
+            final = r["scores"][max(r["scores"])]
+            ema = f" (EMA {r['ema_scores'][max(r['ema_scores'])]['fd']:.0f})" if r["ema_scores"] else ""
+            print(f"{r['job'].get('name', r['job']['variant'])}, seed {r['job']['seed']}: FD {final['fd']:.0f}{ema}, "
+                  f"precision {final['precision']:.2f}, recall {final['recall']:.2f} "
+                  f"[{r['seconds']:.0f} s training, {r['images_per_second']:.0f} img/s; "
+                  f"{time.perf_counter() - tic:.0f} s so far]")
     return results

@@ -31,7 +31,8 @@ from ..training.gan import GAN
 from ..training.replay import ReplayGAN
 from ..training.unrolled import UnrolledGAN
 from ..training.vectorised import batch_key
-from . import workers
+from .workers import imap_jobs
+from .workers import shutdown as shutdown_pools  # noqa: F401  (public: stops the session's worker processes)
 from .toy_gan import train_toy, train_toys_vectorised
 
 # The collapsing baseline: G's learning rate is twice D's, so G outruns D (notebook 03 maps lr_G x lr_D).
@@ -146,22 +147,10 @@ def run_jobs(jobs: list[dict], *, workers: int = 1, verbose: bool = True, vector
     pieces = plan_batches(jobs, workers) if vectorise else [[i] for i in range(len(jobs))]
     work = [[jobs[i] for i in piece] for piece in pieces]
     results: list = [None] * len(jobs)
-    if workers == 1 or len(work) == 1:
-        for piece, batch in zip(pieces, work):
-            for i, r in zip(piece, _run_batch(batch)):
-                results[i] = r
-                _report(r, verbose)
-        return results
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        for piece, out in zip(pieces, _pool(workers).map(_run_batch, work)):
-            for i, r in zip(piece, out):
-                results[i] = r
-                _report(r, verbose)
-    except BrokenProcessPool:
-        _POOLS.pop(workers, None)  # a crashed worker breaks the pool: start a fresh one next time
-        raise
+    for piece, out in zip(pieces, imap_jobs(_run_batch, work, workers=workers)):
+        for i, r in zip(piece, out):
+            results[i] = r
+            _report(r, verbose)
     return results
 
 
@@ -219,12 +208,6 @@ def _run_batch(jobs: list[dict]) -> list[ToyRun]:
     return [ToyRun(job["method"], job["dist"].name, job["seed"], job["steps"], metrics, history.seconds,
                    model.generate(500), history)  # 500 samples for plots; the metrics used their own 2,500
             for job, model, (history, metrics) in zip(jobs, models, trained)]
-
-
-# The session's worker pool lives in ``workers``; these names are kept for the callers that use them.
-_POOLS = workers._POOLS
-_pool = workers.pool
-shutdown_pools = workers.shutdown
 
 
 def _run_job(job: dict) -> ToyRun:

@@ -7,6 +7,7 @@ Every run seeds its own weights, batches and noise, so its numbers do not depend
 workers (up to float rounding: one thread and two threads sum in different orders).
 
     results = workers.map_jobs(fn, jobs, workers=2)    # [fn(job) for job in jobs], in order
+    for r in workers.imap_jobs(fn, jobs, workers=2): ...  # the same, one at a time as they finish
     futures = workers.submit_jobs(fn, jobs, workers=2)  # start now, collect with f.result() later
     workers.shutdown()                                  # also registered to run at exit
 
@@ -53,17 +54,24 @@ def init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def map_jobs(fn, jobs: list, workers: int = 1) -> list:
-    """``[fn(job) for job in jobs]``; with ``workers`` > 1 in that many single-threaded processes."""
+def imap_jobs(fn, jobs: list, workers: int = 1):
+    """``fn(job)`` for each job, yielded in order as they finish; with ``workers`` > 1 in that many
+    single-threaded processes. A caller can report each result while the rest still train."""
     workers = check_positive_int("workers", workers)
     jobs = list(jobs)
     if workers == 1 or len(jobs) <= 1:
-        return [fn(job) for job in jobs]
+        yield from map(fn, jobs)
+        return
     try:
-        return list(pool(workers).map(fn, jobs))
+        yield from pool(workers).map(fn, jobs)
     except BrokenProcessPool:
         _POOLS.pop(workers, None)  # a crashed worker breaks the pool: start a fresh one next time
         raise
+
+
+def map_jobs(fn, jobs: list, workers: int = 1) -> list:
+    """``[fn(job) for job in jobs]``; with ``workers`` > 1 in that many single-threaded processes."""
+    return list(imap_jobs(fn, jobs, workers))
 
 
 def submit_jobs(fn, jobs: list, workers: int = 1) -> list[Future]:
