@@ -321,7 +321,7 @@ for name, result in ablation_results.items():
     print(f"{name:32s} {show(result)}")
 gu.record("ablation", {name: {k: r[k] for k in ("fd", "precision", "recall")} for name, r in ablation_results.items()})
 gu.record("ablation_fd", dict(zip(("baseline", "sigmoid_output", "relu_d", "one_sided", "two_sided", "sgd_d"),
-                                  (r["fd"] for r in ablation_results.values()))), quiet=True)  # short keys for quoting
+                                  (r["fd"] for r in ablation_results.values()), strict=True)), quiet=True)  # keys to quote
 
 # %%
 names = list(ablation_results)

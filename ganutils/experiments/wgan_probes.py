@@ -24,12 +24,14 @@ import torch
 from torch import nn
 
 from ..config import GanutilsError, check_positive_int, seeded
-from ..data.samplers import DistributionSampler
+from ..data.samplers import DistributionSampler, TensorSampler
 from ..data.toy import GaussianMixture2D
 from ..losses.adversarial import d_loss_wasserstein
 from ..losses.gradient_penalty import gradient_penalty
 from ..losses.spectral_norm import apply_spectral_norm
 from ..losses.weight_clipping import clip_weights
+from ..metrics.cost import step_flops
+from ..metrics.images import evaluate_images
 from ..metrics.lipschitz import _check_batch, critic_gap, empirical_w1
 from ..metrics.toy import PROTOCOL_SAMPLES, ToyMetrics, toy_metrics
 from ..nets.dcgan import DCGANDiscriminator, DCGANGenerator
@@ -169,10 +171,6 @@ def train_mnist_wgan(job: dict) -> dict:
     history, ``n_eval`` samples and their scores (``metrics.evaluate_images``). Both critics' runs start from the
     same generator (same seed), so their untrained FDs are equal.
     """
-    from ..data.samplers import TensorSampler
-    from ..metrics.cost import step_flops
-    from ..metrics.images import evaluate_images
-
     model = make_mnist_wgan(job["constraint"], width=job["width"], seed=job["seed"], lr_g=job["lr"], lr_d=job["lr"],
                             n_critic=job["n_critic"], gp_weight=job["gp_weight"], device=job.get("device"))
     n_eval, held_out = job["n_eval"], job["held_out"]
