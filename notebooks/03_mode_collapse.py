@@ -57,10 +57,10 @@ import ganutils as gu
 from ganutils import data, metrics, plotting
 from ganutils.experiments import mnist_collapse
 from ganutils.experiments import toy_benchmark as tb
+from ganutils.experiments.workers import submit_jobs
 from ganutils.metrics import toy as tm
 
 cfg = gu.setup(profile, device, seed)
-default_threads = torch.get_num_threads()
 torch.set_num_threads(1)  # 2-D toy MLPs run fastest on one thread (and do not fight a busy machine)
 toy_device = "cpu" if device is None else cfg.device
 n_seeds = cfg.steps(n_seeds, smoke=1, quick=3, full=5, name="n_seeds")
@@ -271,6 +271,16 @@ gu.record("ring", table["ring"])
 gu.record("grid", table["grid"])
 gu.record("protocol", {"ring_steps": ring_steps, "grid_steps": grid_steps, "seeds": seeds, **setup})
 
+# The MNIST experiment at the end of the notebook trains in the background from here on, in the same workers;
+# its section collects the results.
+mnist = data.load_mnist("train", verbose=False)
+mnist_device = torch.device("cpu" if device is None else cfg.device)
+mnist_futures = submit_jobs(mnist_collapse.train_and_sample, [
+    dict(batchnorm_in_g=bn, seed=s, steps=mnist_steps, images=mnist.images, n_samples=1000, device=mnist_device,
+         checkpoint=gu.checkpoint_path("dcgan_mnist", z_dim=64, width=32, steps=mnist_steps, lr=2e-4, batch_size=64, seed=s)
+         if bn else None)  # the healthy run is notebook 02's DCGAN: loaded from its checkpoint when 02 ran first
+    for s in range(seed, seed + mnist_seeds) for bn in (True, False)], workers=workers if mnist_device.type == "cpu" else 1)
+
 
 # %%
 def plot_table(ax, rows, n_modes, title):
@@ -347,9 +357,11 @@ minibatch_stddev = exercise.check("03-minibatch-stddev", my_minibatch_stddev)
 #
 # * The vanilla GAN collapses or hops on most seeds, and its coverage varies wildly from seed
 #   to seed (ring: 0, 8 and 3 modes in calibration): one run of a GAN says little.
-# * On the ring, the unrolled GAN and WGAN-GP covered 8/8 on every seed, and PacGAN 6-7/8 on
-#   every seed at a vanilla step's cost. On the grid only the unrolled GAN came near the published
-#   numbers (22.7 of 25 on average); the other remedies sat between 11 and 16 with large spreads.
+# * On the ring, WGAN-GP covered 8/8 on every seed and the unrolled GAN
+#   7.67<!--{{03_mode_collapse:ring/unrolled/modes_mean}}--> of 8 on average, and PacGAN 6-7/8 on every seed at a
+#   vanilla step's cost. On the grid only the unrolled GAN came near the published numbers
+#   (20.3<!--{{03_mode_collapse:grid/unrolled/modes_mean}}--> of 25 on average);
+#   the other remedies sat between 11 and 16 with large spreads.
 # * Not every remedy helps in every setup: label smoothing and experience replay moved the mean
 #   a little with large seed-to-seed spreads, and minibatch-stddev (a feature Karras et al.
 #   designed for large image GANs) did not help these 2-D MLPs at all. A remedy is a hypothesis
@@ -451,18 +463,14 @@ gu.record("wgan_gp_vs_vanilla", wgan_rows)
 # under the same checkpoint name: in a course run it is loaded, not trained again.
 
 # %%
-torch.set_num_threads(default_threads)  # convolutions profit from every core
-mnist = data.load_mnist("train")
+print(f"MNIST (train, {len(mnist.images)} digits): {mnist.source}")
 held_out = data.load_mnist("test", verbose=False).images
-mnist_device = "cpu" if device is None else cfg.device
 mnist_runs, mnist_per_seed = {}, {"healthy": [], "collapsing": []}
+futures = iter(mnist_futures)  # submitted after the remedies table, in the order below
 for s in range(seed, seed + mnist_seeds):
     for name, bn in (("with BatchNorm in G", True), ("without BatchNorm in G", False)):
-        model = mnist_collapse.dcgan(batchnorm_in_g=bn, seed=s, device=mnist_device)
-        same_as_02 = gu.checkpoint_path("dcgan_mnist", z_dim=64, width=32, steps=mnist_steps, lr=2e-4, batch_size=64, seed=s)
-        history = mnist_collapse.train_mnist(model, mnist.images, steps=mnist_steps, seed=s, desc=f"{name}, seed {s}",
-                                             checkpoint=same_as_02 if bn else None)
-        fake = model.generate(1000)
+        result = next(futures).result()
+        fake, history = result["fake"], result["history"]
         cov = metrics.digit_coverage(fake)
         run = {"fake": fake, "coverage": cov, "diversity": mnist_collapse.pixel_diversity(fake), "seconds": history.seconds}
         mnist_per_seed["healthy" if bn else "collapsing"].append(run)
@@ -472,7 +480,6 @@ for s in range(seed, seed + mnist_seeds):
               f"confident {cov['confident_fraction']:.0%}, pixel diversity {run['diversity']:.3f} ({history.seconds:.0f} s)")
 real_diversity = mnist_collapse.pixel_diversity(held_out)
 print(f"held-out real digits: pixel diversity {real_diversity:.3f}")
-torch.set_num_threads(1)
 
 fig, axes = plt.subplots(2, 2, figsize=(9, 5.6), gridspec_kw={"width_ratios": [1, 1.3]})
 for row, (name, run) in enumerate(mnist_runs.items()):

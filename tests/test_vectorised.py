@@ -6,7 +6,7 @@ from ganutils.config import GanutilsError
 from ganutils.experiments import toy_benchmark as tb
 from ganutils.nets import MLPDiscriminator, MLPGenerator
 from ganutils.training import GAN, Every, train
-from ganutils.training.vectorised import VectorisedGAN, batch_key, train_vectorised
+from ganutils.training.vectorised import StackedModule, VectorisedGAN, batch_key, mlp_layers, train_vectorised
 
 SMALL = dict(hidden=16, depth=2)
 SEEDS = (0, 1, 2)
@@ -141,3 +141,16 @@ def test_a_diverging_member_stops_the_batch_with_its_index():
         next(models[1].G.parameters()).fill_(float("nan"))
     with pytest.raises(GanutilsError, match="member 1"):
         train_vectorised(models, [data.DistributionSampler(data.ring(), 32, seed=s) for s in SEEDS], steps=2, progress=False)
+
+
+def test_plain_mlps_run_as_one_batched_multiply_per_layer_with_vmap_s_results():
+    for make in (lambda: MLPGenerator(2, (2,), 16, 2), lambda: MLPDiscriminator((2,), 16, 2, "leaky_relu")):
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            stacked = StackedModule([make() for _ in SEEDS])
+        assert stacked._mlp_layers is not None  # the fast path
+        x = torch.randn(len(SEEDS), 32, 2)
+        assert torch.allclose(stacked(x), stacked._call(stacked.params, x), rtol=1e-6, atol=1e-6)
+    # anything else (a minibatch-stddev D, a packing D) runs under vmap
+    assert mlp_layers(tb.build("minibatch_stddev", seed=0, **SMALL).D) is None
+    assert mlp_layers(tb.build("pacgan", seed=0, **SMALL).D) is None

@@ -52,6 +52,18 @@ def train_mnist(model: GAN, images: torch.Tensor, *, steps: int, batch_size: int
     return train(model, sample, steps=steps, snapshot_every=snapshot_every, checkpoint=checkpoint, desc=desc)
 
 
+def train_and_sample(job: dict) -> dict:
+    """One run of notebook 03's MNIST experiment, as a function a worker process can run.
+
+    ``job``: batchnorm_in_g, seed, steps, images (N, 1, 28, 28) in [-1, 1], n_samples, checkpoint (a path
+    or None), device. Returns ``n_samples`` images of the trained generator and the training history.
+    """
+    model = dcgan(batchnorm_in_g=job["batchnorm_in_g"], seed=job["seed"], device=job.get("device", "cpu"))
+    history = train_mnist(model, job["images"], steps=job["steps"], seed=job["seed"], checkpoint=job.get("checkpoint"),
+                          desc=f"MNIST, BatchNorm in G: {job['batchnorm_in_g']}, seed {job['seed']}")
+    return {"fake": model.generate(job["n_samples"]), "history": history}
+
+
 def pixel_diversity(images: torch.Tensor) -> float:
     """Mean over pixels of the standard deviation across images: 0 when every image is the same."""
     x = torch.as_tensor(images).float().flatten(1)

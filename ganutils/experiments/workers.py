@@ -17,6 +17,7 @@ workers (up to float rounding: one thread and two threads sum in different order
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -52,6 +53,23 @@ def shutdown() -> None:
 def init_worker() -> None:
     os.environ["GANUTILS_PROGRESS"] = "0"  # a worker's progress bar would land in the kernel's terminal
     torch.set_num_threads(1)
+    keep_freed_memory()
+
+
+def keep_freed_memory() -> None:
+    """Let this process reuse freed blocks instead of handing them back to the system at once.
+
+    glibc serves blocks over its mmap threshold (a toy step's activations are ~400 kB each) with
+    fresh pages and returns them on free, so every training step page-faults its activations in
+    again: about a fifth of a vectorised toy step (``bench/bench_toy.py``). A worker's peak memory
+    stays what it was; it is just kept until the worker exits. No effect off glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-3, 512 << 20)  # M_MMAP_THRESHOLD: blocks up to 512 MiB come from the heap
+    libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of free heap
 
 
 def imap_jobs(fn, jobs: list, workers: int = 1):
