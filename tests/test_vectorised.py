@@ -56,6 +56,19 @@ def test_a_vectorised_run_of_three_seeds_equals_three_single_runs(float64, metho
             assert torch.allclose(single.buffer, member.buffer, rtol=1e-9, atol=1e-11)
 
 
+def test_first_order_unrolling_vectorises_too(float64):
+    singles, batch = [], []
+    for seed in SEEDS:
+        for models in (singles, batch):
+            models.append(tb.build("unrolled", seed=seed, **SMALL))
+            models[-1].second_order = False
+    for model, seed in zip(singles, SEEDS):
+        train(model, data.DistributionSampler(data.ring(), 32, seed=seed), steps=5, progress=False)
+    train_vectorised(batch, [data.DistributionSampler(data.ring(), 32, seed=s) for s in SEEDS], steps=5, progress=False)
+    for single, member in zip(singles, batch):
+        assert torch.allclose(parameters(single), parameters(member), rtol=1e-9, atol=1e-11)
+
+
 def test_float32_runs_agree_to_float32_tolerance():
     singles, _, batch, _ = single_and_vectorised("unrolled", steps=4)
     for single, member in zip(singles, batch):
