@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_toy.py                          # every method, 3 seeds, on the ring
     .venv/bin/python bench/bench_toy.py --methods vanilla,unrolled --seeds 6 --json out.json
+    .venv/bin/python bench/bench_toy.py --keep-freed-memory     # as in notebook 03's worker processes
 
 Each method is built exactly as notebook 03 builds it (``toy_benchmark.build``). For every
 method the same ``--seeds`` runs of ``--steps`` steps are timed twice, back to back in one
@@ -26,7 +27,7 @@ from pathlib import Path
 import torch
 
 from ganutils import data
-from ganutils.experiments import toy_benchmark
+from ganutils.experiments import toy_benchmark, workers
 from ganutils.training import train, train_vectorised
 
 
@@ -59,15 +60,19 @@ def main(argv=None) -> dict:
     parser.add_argument("--hidden", type=int, default=toy_benchmark.SETUP["hidden"])
     parser.add_argument("--depth", type=int, default=toy_benchmark.SETUP["depth"])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--keep-freed-memory", action="store_true",
+                        help="reuse freed memory as notebook 03's worker processes do (workers.keep_freed_memory)")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers to this file")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.keep_freed_memory:
+        workers.keep_freed_memory()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     dist, seeds = data.toy(args.dist), list(range(args.seeds))
     setup = dict(steps=args.steps, batch_size=args.batch_size, hidden=args.hidden, depth=args.depth)
     print(f"toy benchmark on CPU, {torch.get_num_threads()} thread(s), torch {torch.__version__}, {args.dist}, "
           f"{len(seeds)} seeds x {args.steps} steps, batch {args.batch_size}, MLPs {args.depth}x{args.hidden}; "
-          f"median of {args.repeats} alternating rounds; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"median of {args.repeats} alternating rounds; freed memory {'kept' if args.keep_freed_memory else 'returned'}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  {'method':<17s} {'steps/s per seed (wall)':>36s} {'steps/s per seed (CPU)':>36s}")
     print(f"  {'':<17s} {'single':>10s} {'vectorised':>12s} {'ratio':>8s}   {'single':>10s} {'vectorised':>12s} {'ratio':>8s}")
     rows = {}
@@ -90,6 +95,7 @@ def main(argv=None) -> dict:
               f"   {r['single_cpu']:10.1f} {r['vectorised_cpu']:12.1f} {r['ratio_cpu']:7.2f}x", flush=True)
     results = {"steps_per_s_per_seed": rows, "dist": args.dist, "seeds": len(seeds), "steps": args.steps,
                "batch_size": args.batch_size, "hidden": args.hidden, "depth": args.depth, "threads": torch.get_num_threads(),
+               "keep_freed_memory": args.keep_freed_memory,
                "torch": str(torch.__version__), "cpu": platform.processor() or platform.machine(),
                "load_average_after": os.getloadavg()[0], "cores": os.cpu_count()}
     if args.json is not None:
