@@ -271,8 +271,8 @@ gu.record("ring", table["ring"])
 gu.record("grid", table["grid"])
 gu.record("protocol", {"ring_steps": ring_steps, "grid_steps": grid_steps, "seeds": seeds, **setup})
 
-# The MNIST experiment at the end of the notebook trains in the background from here on, in the same workers;
-# its section collects the results.
+# The MNIST experiment at the end of the notebook trains in the background from here on, in the same workers
+# (with one worker, or on a GPU, it trains here and now); its section collects the results.
 mnist = data.load_mnist("train", verbose=False)
 mnist_device = torch.device("cpu" if device is None else cfg.device)
 mnist_futures = submit_jobs(mnist_collapse.train_and_sample, [

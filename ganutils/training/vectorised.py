@@ -114,8 +114,8 @@ def mlp_layers(module: nn.Module) -> list | None:
 def stacked_mlp(base: nn.Module, layers: list, params: dict, x: torch.Tensor) -> torch.Tensor:
     """The members' MLPs on (S, N, ...) inputs, one batched multiply-add per layer.
 
-    The same arithmetic as vmap over ``functional_call``, in about half the operator calls: on
-    the toy MLPs per-call overhead, not arithmetic, is most of a training step's time."""
+    The same computation as vmap over ``functional_call`` (up to float rounding), in about half the
+    operator calls: on the toy MLPs per-call overhead, not arithmetic, is most of a training step's time."""
     S, N = x.shape[:2]
     h = x.reshape(S, N, -1)
     for prefix, layer in layers:
