@@ -58,3 +58,13 @@ def test_the_healthy_run_is_notebook_02s_dcgan_so_one_checkpoint_serves_both(tmp
     for a, b in zip(alone.G.state_dict().values(), loaded.G.state_dict().values()):
         assert torch.equal(a, b)
     assert torch.equal(alone.generate(4), loaded.generate(4))
+
+
+def test_a_job_is_the_notebook_s_run_with_its_samples():
+    images = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    job = dict(batchnorm_in_g=False, seed=2, steps=2, images=images, n_samples=5, checkpoint=None)
+    result = mnist_collapse.train_and_sample(job)
+    by_hand = mnist_collapse.dcgan(batchnorm_in_g=False, seed=2)
+    mnist_collapse.train_mnist(by_hand, images, steps=2, seed=2)
+    assert result["fake"].shape == (5, 1, 28, 28) and result["history"].steps == [1, 2]
+    assert torch.equal(result["fake"], by_hand.generate(5))  # same model, data, noise: the same samples
