@@ -9,6 +9,7 @@ workers (up to float rounding: one thread and two threads sum in different order
     results = workers.map_jobs(fn, jobs, workers=2)    # [fn(job) for job in jobs], in order
     for r in workers.imap_jobs(fn, jobs, workers=2): ...  # the same, one at a time as they finish
     futures = workers.submit_jobs(fn, jobs, workers=2)  # start now, collect with f.result() later
+    workers.wait_for_jobs(futures)                      # before training on several threads again
     workers.shutdown()                                  # also registered to run at exit
 
 ``fn`` must be a module-level function of the package (a spawned worker imports it by name).
@@ -19,7 +20,8 @@ from __future__ import annotations
 import atexit
 import ctypes
 import os
-from concurrent.futures import Future
+import pickle
+from concurrent.futures import Future, wait
 from concurrent.futures.process import BrokenProcessPool
 
 import torch
@@ -82,7 +84,8 @@ def imap_jobs(fn, jobs: list, workers: int = 1):
         yield from map(fn, jobs)
         return
     try:
-        yield from pool(workers).map(fn, jobs)
+        for result in pool(workers).map(_run_pickled, [fn] * len(jobs), map(_dumps, jobs)):
+            yield pickle.loads(result)  # here, in the caller's thread (see JobFuture)
     except BrokenProcessPool:
         _POOLS.pop(workers, None)  # a crashed worker breaks the pool: start a fresh one next time
         raise
@@ -93,7 +96,7 @@ def map_jobs(fn, jobs: list, workers: int = 1) -> list:
     return list(imap_jobs(fn, jobs, workers))
 
 
-def submit_jobs(fn, jobs: list, workers: int = 1) -> list[Future]:
+def submit_jobs(fn, jobs: list, workers: int = 1) -> list:
     """Start ``fn(job)`` for every job and return their futures, in order, without waiting.
 
     With ``workers`` == 1 the jobs run here, now, one after another (the futures are already done),
@@ -108,4 +111,48 @@ def submit_jobs(fn, jobs: list, workers: int = 1) -> list[Future]:
             done.append(f)
         return done
     executor = pool(workers)
-    return [executor.submit(fn, job) for job in jobs]
+    return [JobFuture(executor.submit(_run_pickled, fn, _dumps(job))) for job in jobs]
+
+
+def wait_for_jobs(futures: list[Future]) -> None:
+    """Block until every one of ``futures`` is done; their results (or errors) stay in them.
+
+    Call it before the kernel trains on several threads again: two threads beside busy
+    single-threaded workers make three or four runnable threads on two cores, and an OpenMP team
+    waits at every parallel region for its slowest thread.
+    """
+    wait([f.future if isinstance(f, JobFuture) else f for f in futures])
+
+
+def _dumps(obj) -> bytes:
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _run_pickled(fn, job: bytes) -> bytes:
+    """In a worker: the job arrives and its result leaves as pickled bytes (see ``JobFuture``)."""
+    return _dumps(fn(pickle.loads(job)))
+
+
+class JobFuture:
+    """The future of one submitted job, whose result is unpickled in the thread that asks for it.
+
+    ``concurrent.futures`` unpickles results in a helper thread of the kernel. Tensors rebuilt
+    there start a second OpenMP thread team in the kernel, and from then on libgomp, managing
+    more threads than there are cores, puts the kernel's own threads to sleep at every parallel
+    region instead of letting them spin: on a 2-core VM a two-thread DCGAN step went from ~50 to
+    70-80 ms, with ~285 voluntary context switches per step instead of none
+    (``bench/bench_shared_cores.py``). So only bytes pass through the helper threads.
+    """
+
+    def __init__(self, future: Future):
+        self.future = future
+        self._result = None
+        self._loaded = False
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def result(self, timeout: float | None = None):
+        if not self._loaded:
+            self._result, self._loaded = pickle.loads(self.future.result(timeout)), True
+        return self._result
