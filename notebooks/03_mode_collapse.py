@@ -272,7 +272,8 @@ gu.record("grid", table["grid"])
 gu.record("protocol", {"ring_steps": ring_steps, "grid_steps": grid_steps, "seeds": seeds, **setup})
 
 # The MNIST experiment at the end of the notebook trains in the background from here on, in the same workers
-# (with one worker, or on a GPU, it trains here and now); its section collects the results.
+# (with one worker, or on a GPU, it trains here and now); its section collects the results. The toy runs in between
+# queue behind it, so the workers stay busy while the three MNIST runs share two cores.
 mnist = data.load_mnist("train", verbose=False)
 mnist_device = torch.device("cpu" if device is None else cfg.device)
 mnist_futures = submit_jobs(mnist_collapse.train_and_sample, [
@@ -447,6 +448,68 @@ if cfg.asserts_quality:
 gu.record("wgan_gp_vs_vanilla", wgan_rows)
 
 # %% [markdown]
+# ## Learning rates for G and D (TTUR)
+#
+# The seeds disagree on which network should get the larger learning rate (002: G; 003 and
+# 004: D). TTUR (Heusel et al. 2017) proves convergence with two time scales and in practice
+# gives D the larger rate (SAGAN: D 4e-4, G 1e-4). A sweep decides it on our protocol:
+# the vanilla GAN on the ring, every pair (lr_G, lr_D) from the list below, same seeds and
+# steps for every cell.
+
+# %% [markdown]
+# **Predict 03-predict-ttur.** Before running the sweep: on average, which cells cover more ring modes, those where
+# `"D faster"` (D has the larger learning rate) or those where `"G faster"`? Or `"no difference"`?
+
+# %%
+exercise.predict("03-predict-ttur", None)  # replace None with your answer, then run the sweep
+
+# %%
+ttur_seed_list = [seed + i for i in range(ttur_seeds)]
+cells = [(g, d) for g in ttur_lrs for d in ttur_lrs]
+ttur_jobs = [dict(job, steps=ttur_steps) for g, d in cells for job in jobs(["vanilla"], "ring", seeds=ttur_seed_list, lr_g=g, lr_d=d)]
+ttur_runs = tb.run_jobs(ttur_jobs, workers=workers, verbose=False)
+ttur = np.zeros((len(ttur_lrs), len(ttur_lrs)))
+ttur_hq = np.zeros_like(ttur)
+for k, (g, d) in enumerate(cells):
+    row = tb.summarize(ttur_runs[k * ttur_seeds:(k + 1) * ttur_seeds])["vanilla"]
+    i, j = ttur_lrs.index(g), ttur_lrs.index(d)
+    ttur[i, j], ttur_hq[i, j] = row["modes_mean"], row["hq_mean"]
+fig, ax = plt.subplots(figsize=(4.2, 3.6))
+im = ax.imshow(ttur, cmap="viridis", vmin=0, vmax=8, origin="lower")
+for i in range(len(ttur_lrs)):
+    for j in range(len(ttur_lrs)):
+        ax.text(j, i, f"{ttur[i, j]:.1f}", ha="center", va="center", color="w" if ttur[i, j] < 5 else "k")
+ax.set_xticks(range(len(ttur_lrs)), [f"{v:g}" for v in ttur_lrs])
+ax.set_yticks(range(len(ttur_lrs)), [f"{v:g}" for v in ttur_lrs])
+ax.set_xlabel("lr_D")
+ax.set_ylabel("lr_G")
+ax.set_title(f"ring modes covered (mean of {ttur_seeds} seeds, {ttur_steps} steps)", fontsize=9)
+fig.colorbar(im, ax=ax)
+plt.show()
+d_faster = float(np.mean([ttur[i, j] for i in range(len(ttur_lrs)) for j in range(len(ttur_lrs)) if j > i]))
+g_faster = float(np.mean([ttur[i, j] for i in range(len(ttur_lrs)) for j in range(len(ttur_lrs)) if i > j]))
+equal = float(np.mean(np.diag(ttur)))
+print(f"mean modes covered: D faster {d_faster:.2f}, equal rates {equal:.2f}, G faster {g_faster:.2f}")
+gu.record("ttur", {"lrs": list(ttur_lrs), "modes_mean_grid_g_by_d": ttur.tolist(), "hq_mean_grid_g_by_d": ttur_hq.tolist(),
+                   "d_faster_mean": d_faster, "equal_mean": equal, "g_faster_mean": g_faster,
+                   "steps": ttur_steps, "seeds": ttur_seed_list})
+assert ttur.shape == (len(ttur_lrs), len(ttur_lrs)) and np.isfinite(ttur).all()
+if cfg.asserts_quality:
+    assert d_faster > g_faster + 2, "on this protocol, giving D the larger learning rate should cover clearly more modes"
+
+# %%
+ttur_side = "D faster" if d_faster > g_faster else "G faster" if g_faster > d_faster else "no difference"
+exercise.reveal("03-predict-ttur", ttur_side, detail=f"mean modes: D faster {d_faster:.2f}, G faster {g_faster:.2f}",
+                supported=cfg.asserts_quality)
+
+# %% [markdown]
+# Reading the map: below the diagonal (G faster) the GAN collapses; on and above it (D at
+# least as fast) it covers most modes. The seeds that give G the larger rate have it
+# backwards for this failure; TTUR's practice of a larger rate for D is what the sweep
+# supports. It is one protocol and a short budget, so treat it as evidence for the
+# direction, not as the best pair of values.
+
+# %% [markdown]
 # ## MNIST digit coverage
 #
 # The same failure on images, measured with the evaluation network (a small MNIST classifier
@@ -525,68 +588,7 @@ if cfg.asserts_quality:
 # is measured by what the samples cover (modes, digits), not by how different they are from each
 # other. (On why BatchNorm helps: it normalises each feature over the batch, so it acts as a
 # batch-level feature inside G, the same idea as minibatch features in D.)
-#
-# ## Learning rates for G and D (TTUR)
-#
-# The seeds disagree on which network should get the larger learning rate (002: G; 003 and
-# 004: D). TTUR (Heusel et al. 2017) proves convergence with two time scales and in practice
-# gives D the larger rate (SAGAN: D 4e-4, G 1e-4). A sweep decides it on our protocol:
-# the vanilla GAN on the ring, every pair (lr_G, lr_D) from the list below, same seeds and
-# steps for every cell.
 
-# %% [markdown]
-# **Predict 03-predict-ttur.** Before running the sweep: on average, which cells cover more ring modes, those where
-# `"D faster"` (D has the larger learning rate) or those where `"G faster"`? Or `"no difference"`?
-
-# %%
-exercise.predict("03-predict-ttur", None)  # replace None with your answer, then run the sweep
-
-# %%
-ttur_seed_list = [seed + i for i in range(ttur_seeds)]
-cells = [(g, d) for g in ttur_lrs for d in ttur_lrs]
-ttur_jobs = [dict(job, steps=ttur_steps) for g, d in cells for job in jobs(["vanilla"], "ring", seeds=ttur_seed_list, lr_g=g, lr_d=d)]
-ttur_runs = tb.run_jobs(ttur_jobs, workers=workers, verbose=False)
-ttur = np.zeros((len(ttur_lrs), len(ttur_lrs)))
-ttur_hq = np.zeros_like(ttur)
-for k, (g, d) in enumerate(cells):
-    row = tb.summarize(ttur_runs[k * ttur_seeds:(k + 1) * ttur_seeds])["vanilla"]
-    i, j = ttur_lrs.index(g), ttur_lrs.index(d)
-    ttur[i, j], ttur_hq[i, j] = row["modes_mean"], row["hq_mean"]
-fig, ax = plt.subplots(figsize=(4.2, 3.6))
-im = ax.imshow(ttur, cmap="viridis", vmin=0, vmax=8, origin="lower")
-for i in range(len(ttur_lrs)):
-    for j in range(len(ttur_lrs)):
-        ax.text(j, i, f"{ttur[i, j]:.1f}", ha="center", va="center", color="w" if ttur[i, j] < 5 else "k")
-ax.set_xticks(range(len(ttur_lrs)), [f"{v:g}" for v in ttur_lrs])
-ax.set_yticks(range(len(ttur_lrs)), [f"{v:g}" for v in ttur_lrs])
-ax.set_xlabel("lr_D")
-ax.set_ylabel("lr_G")
-ax.set_title(f"ring modes covered (mean of {ttur_seeds} seeds, {ttur_steps} steps)", fontsize=9)
-fig.colorbar(im, ax=ax)
-plt.show()
-d_faster = float(np.mean([ttur[i, j] for i in range(len(ttur_lrs)) for j in range(len(ttur_lrs)) if j > i]))
-g_faster = float(np.mean([ttur[i, j] for i in range(len(ttur_lrs)) for j in range(len(ttur_lrs)) if i > j]))
-equal = float(np.mean(np.diag(ttur)))
-print(f"mean modes covered: D faster {d_faster:.2f}, equal rates {equal:.2f}, G faster {g_faster:.2f}")
-gu.record("ttur", {"lrs": list(ttur_lrs), "modes_mean_grid_g_by_d": ttur.tolist(), "hq_mean_grid_g_by_d": ttur_hq.tolist(),
-                   "d_faster_mean": d_faster, "equal_mean": equal, "g_faster_mean": g_faster,
-                   "steps": ttur_steps, "seeds": ttur_seed_list})
-assert ttur.shape == (len(ttur_lrs), len(ttur_lrs)) and np.isfinite(ttur).all()
-if cfg.asserts_quality:
-    assert d_faster > g_faster + 2, "on this protocol, giving D the larger learning rate should cover clearly more modes"
-
-# %%
-ttur_side = "D faster" if d_faster > g_faster else "G faster" if g_faster > d_faster else "no difference"
-exercise.reveal("03-predict-ttur", ttur_side, detail=f"mean modes: D faster {d_faster:.2f}, G faster {g_faster:.2f}",
-                supported=cfg.asserts_quality)
-
-# %% [markdown]
-# Reading the map: below the diagonal (G faster) the GAN collapses; on and above it (D at
-# least as fast) it covers most modes. The seeds that give G the larger rate have it
-# backwards for this failure; TTUR's practice of a larger rate for D is what the sweep
-# supports. It is one protocol and a short budget, so treat it as evidence for the
-# direction, not as the best pair of values.
-#
 # %% [markdown]
 # **Sources** for the numbers quoted from the literature: the VEEGAN protocol (ring of 8, radius 2,
 # σ = 0.02; grid of 25, σ = 0.05; 2,500 samples; 3σ) and its published anchors (ring: GAN 1, unrolled
