@@ -7,9 +7,9 @@ Times notebook 02's DCGAN step (width 32, batch 64) on every core of this proces
 worker processes train a few steps of seed 001's port each and return their results (the kernel
 sleeps meanwhile, so nothing competes), then times the step again. It also counts this process's
 voluntary context switches per step. With ``--plain-futures`` the results are unpickled in
-``concurrent.futures``' helper thread, which starts a second OpenMP team in this process; the
-kernel's threads then sleep and wake at every parallel region (hundreds of context switches per
-step instead of none). ``workers.submit_jobs`` passes only bytes through that thread.
+``concurrent.futures``' helper thread; measured on a 2-core VM, the kernel's threads then sleep
+and wake at every parallel region (hundreds of context switches per step instead of none; see
+``workers.JobFuture``). ``workers.submit_jobs`` passes only bytes through that thread.
 """
 
 from __future__ import annotations

@@ -136,12 +136,12 @@ def _run_pickled(fn, job: bytes) -> bytes:
 class JobFuture:
     """The future of one submitted job, whose result is unpickled in the thread that asks for it.
 
-    ``concurrent.futures`` unpickles results in a helper thread of the kernel. Tensors rebuilt
-    there start a second OpenMP thread team in the kernel, and from then on libgomp, managing
-    more threads than there are cores, puts the kernel's own threads to sleep at every parallel
-    region instead of letting them spin: on a 2-core VM a two-thread DCGAN step went from ~50 to
-    70-80 ms, with ~285 voluntary context switches per step instead of none
-    (``bench/bench_shared_cores.py``). So only bytes pass through the helper threads.
+    ``concurrent.futures`` unpickles results in a helper thread of the kernel. After tensors were
+    rebuilt there, the kernel's own OpenMP threads slept and woke at every parallel region instead
+    of spinning: on a 2-core VM a two-thread DCGAN step went from ~50 to 60-80 ms, with ~285
+    voluntary context switches per step instead of none, for as long as the kernel ran
+    (``bench/bench_shared_cores.py``; likely libgomp throttling its spin once a second thread
+    team exists, i.e. more threads than cores). So only bytes pass through the helper threads.
     """
 
     def __init__(self, future: Future):
