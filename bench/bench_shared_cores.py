@@ -52,8 +52,7 @@ def main(argv=None) -> dict:
         futures = [workers.pool(2).submit(first_gan.train_seed001, job) for job in jobs]
     else:
         futures = workers.submit_jobs(first_gan.train_seed001, jobs, workers=2)
-    workers.wait_for_jobs(futures)
-    results = [f.result() for f in futures]
+    results = [f.result() for f in futures]  # waits for the jobs
     after = step_time(model, sample, args.steps)
     workers.shutdown()
     report = {"threads": torch.get_num_threads(), "plain_futures": args.plain_futures, "jobs": len(results),

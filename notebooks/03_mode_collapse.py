@@ -273,7 +273,7 @@ gu.record("protocol", {"ring_steps": ring_steps, "grid_steps": grid_steps, "seed
 
 # The MNIST experiment at the end of the notebook trains in the background from here on, in the same workers
 # (with one worker, or on a GPU, it trains here and now); its section collects the results. The toy runs in between
-# queue behind it, so the workers stay busy while the three MNIST runs share two cores.
+# queue behind it, so no worker idles while the last MNIST run finishes.
 mnist = data.load_mnist("train", verbose=False)
 mnist_device = torch.device("cpu" if device is None else cfg.device)
 mnist_futures = submit_jobs(mnist_collapse.train_and_sample, [

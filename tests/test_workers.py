@@ -26,7 +26,6 @@ def test_two_processes_give_the_results_of_one_and_stop_with_the_pool():
     two = workers.map_jobs(abs, [-3, 1, -2, -7], workers=2)
     futures = workers.submit_jobs(abs, [-4, -6], workers=2)
     assert one == two and [f.result() for f in futures] == [4, 6]
-    workers.wait_for_jobs(futures)
     procs = list(workers._POOLS[2]._processes.values())
     workers.shutdown()
     assert not workers._POOLS and all(not p.is_alive() for p in procs)
@@ -34,10 +33,9 @@ def test_two_processes_give_the_results_of_one_and_stop_with_the_pool():
 
 @pytest.mark.slow
 def test_results_pass_the_kernel_s_helper_threads_as_bytes_and_are_unpickled_by_the_caller():
-    """Tensors rebuilt in concurrent.futures' helper thread would start a second OpenMP team in the kernel,
-    which slows the kernel's own multi-threaded training from then on (workers.JobFuture)."""
+    """After tensors were rebuilt in concurrent.futures' helper thread, the kernel's own multi-threaded training
+    slowed down for good (measured: bench/bench_shared_cores.py, workers.JobFuture)."""
     (future,) = workers.submit_jobs(abs, [torch.tensor([-1.5, 2.0])], workers=2)
-    workers.wait_for_jobs([future])
     assert isinstance(future.future.result(), bytes)
     assert torch.equal(future.result(), torch.tensor([1.5, 2.0])) and future.result() is future.result()
     assert [t.tolist() for t in workers.imap_jobs(abs, [torch.tensor([-1.0]), torch.tensor([3.0])], workers=2)] == [[1.0], [3.0]]

@@ -9,7 +9,6 @@ workers (up to float rounding: one thread and two threads sum in different order
     results = workers.map_jobs(fn, jobs, workers=2)    # [fn(job) for job in jobs], in order
     for r in workers.imap_jobs(fn, jobs, workers=2): ...  # the same, one at a time as they finish
     futures = workers.submit_jobs(fn, jobs, workers=2)  # start now, collect with f.result() later
-    workers.wait_for_jobs(futures)                      # before training on several threads again
     workers.shutdown()                                  # also registered to run at exit
 
 ``fn`` must be a module-level function of the package (a spawned worker imports it by name).
@@ -21,7 +20,7 @@ import atexit
 import ctypes
 import os
 import pickle
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
 import torch
@@ -96,7 +95,7 @@ def map_jobs(fn, jobs: list, workers: int = 1) -> list:
     return list(imap_jobs(fn, jobs, workers))
 
 
-def submit_jobs(fn, jobs: list, workers: int = 1) -> list:
+def submit_jobs(fn, jobs: list, workers: int = 1) -> list[Future | JobFuture]:
     """Start ``fn(job)`` for every job and return their futures, in order, without waiting.
 
     With ``workers`` == 1 the jobs run here, now, one after another (the futures are already done),
@@ -112,16 +111,6 @@ def submit_jobs(fn, jobs: list, workers: int = 1) -> list:
         return done
     executor = pool(workers)
     return [JobFuture(executor.submit(_run_pickled, fn, _dumps(job))) for job in jobs]
-
-
-def wait_for_jobs(futures: list[Future]) -> None:
-    """Block until every one of ``futures`` is done; their results (or errors) stay in them.
-
-    Call it before the kernel trains on several threads again: two threads beside busy
-    single-threaded workers make three or four runnable threads on two cores, and an OpenMP team
-    waits at every parallel region for its slowest thread.
-    """
-    wait([f.future if isinstance(f, JobFuture) else f for f in futures])
 
 
 def _dumps(obj) -> bytes:
