@@ -52,6 +52,22 @@ def cpu_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+@contextlib.contextmanager
+def threads(n: int):
+    """Run the block with torch on ``n`` CPU threads, then restore the caller's count.
+
+    For a small network that gains nothing from a second thread while worker processes
+    train on the other cores: the block then leaves them a core instead of competing for it.
+    """
+    n = check_positive_int("threads", n)
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def checkout_dir() -> Path | None:
     """The repository the package runs from (an editable install or PYTHONPATH), or None for an installed wheel."""
     root = PACKAGE_DIR.parent

@@ -64,6 +64,20 @@ workers = 1 if cfg.device.type != "cpu" else cfg.steps(workers, smoke=1, quick=m
 train_set = data.load_mnist("train")
 held_out = data.load_mnist("test")
 
+# Seed 001's port (the last section) trains four small runs: as written, then with one bug fixed at a time. They
+# train in the background, in worker processes of one thread each (`ganutils/experiments/first_gan.py`): the
+# first now, beside the MLP GAN, which gains nothing from a second core; the other three beside the ablations.
+variants = {
+    "as written": {},
+    "G target fixed": {"wrong_target": False},
+    "+ no double sigmoid": {"wrong_target": False, "double_sigmoid": False},
+    "+ batches, fresh noise": {"wrong_target": False, "double_sigmoid": False, "fixed_noise": False},
+}
+common = dict(held_out=held_out.images, seed=seed, batch_size=batch_size, n_eval=n_eval, device=cfg.device)
+unit_images = (train_set.images + 1) / 2  # the seed's x / 255 scaling and sigmoid output
+seed_jobs = [dict(common, name=name, fixes=fixes, images=unit_images, steps=seed_bug_steps) for name, fixes in variants.items()]
+seed_futures = submit_jobs(first_gan.train_seed001, seed_jobs[:1], workers=workers)
+
 
 def evaluate(model, scale="tanh"):
     """FD / precision / recall / coverage of ``n_eval`` samples against the held-out digits."""
@@ -106,8 +120,9 @@ torch.manual_seed(seed)
 mlp = training.GAN(nets.MLPGenerator(z_dim, (1, 28, 28), hidden=256, depth=2, act="leaky_relu", out_act="tanh"),
               nets.MLPDiscriminator((1, 28, 28), hidden=256, depth=2, act="leaky_relu"),
               z_dim=z_dim, lr_g=lr, lr_d=lr, seed=seed, device=cfg.device)  # targets 1 and 0, as the DCGAN below
-mlp_history = training.train(mlp, data.TensorSampler(train_set.images, batch_size=batch_size, seed=seed),
-                          steps=mlp_steps, snapshot_every=max(mlp_steps // 4, 1), desc="MLP GAN")
+with gu.config.threads(1):  # as fast as on two; the other core trains seed 001's first run meanwhile
+    mlp_history = training.train(mlp, data.TensorSampler(train_set.images, batch_size=batch_size, seed=seed),
+                              steps=mlp_steps, snapshot_every=max(mlp_steps // 4, 1), desc="MLP GAN")
 mlp_result = evaluate(mlp)
 plotting.image_snapshots(mlp_history)
 plt.show()
@@ -175,6 +190,8 @@ def dcgan_checkpoint(n_steps, **change):
                               **change)
 
 
+for f in seed_futures:
+    f.result()  # the DCGAN trains on every core: let seed 001's first run finish first
 torch.manual_seed(seed)
 dcgan = training.GAN(nets.DCGANGenerator(z_dim, width), nets.DCGANDiscriminator(width),
                 z_dim=z_dim, lr_g=lr, lr_d=lr, seed=seed, device=cfg.device)
@@ -199,6 +216,40 @@ if cfg.asserts_quality:
     assert dcgan_result["fd"] < 0.5 * mlp_result["fd"], "the DCGAN should beat the MLP GAN clearly"
     assert dcgan_result["fd"] < 400 and dcgan_result["precision"] > 0.5, "recognisable digits"
     assert dcgan_result["coverage"] >= 9, "and nearly every digit class"
+
+# %% [markdown]
+# ## Tricks, each an ablation
+#
+# The usual checklist (Radford et al. 2016; Salimans et al. 2016; the "GAN hacks" list):
+# scale images to $[-1, 1]$ and end G in `tanh`; LeakyReLU in D; one-sided label smoothing
+# (real label 0.9). Two pieces of folklore from the seeds ride along: *two-sided* smoothing
+# (fake label 0.1 too), which Salimans et al. advise against, and "SGD for D, Adam for G".
+# Each run changes one thing from the DCGAN above and trains for the same (short) budget on
+# the same seed; the table shows what each one does here. Read it as evidence for this
+# budget and data, not as a law: on the full MNIST and longer runs the ranking can move.
+#
+# The runs take a few minutes, so they start now and train in the background while the next
+# section looks at the losses; their table comes after it.
+
+# %%
+ablations = {
+    "baseline (tanh, LeakyReLU D)": {},
+    "[0, 1] data + sigmoid output": {"out_act": "sigmoid"},
+    "ReLU in D": {"d_act": "relu"},
+    "one-sided smoothing 0.9": {"real_label": 0.9},
+    "two-sided smoothing 0.9/0.1": {"real_label": 0.9, "fake_label": 0.1},
+    "SGD for D, Adam for G": {"optimizer_d": "sgd"},
+}
+# The runs are independent, so `workers` processes of one thread each train them side by side
+# (`ganutils/experiments/first_gan.py`: build, train, score, as for the DCGAN above); each run seeds its
+# own networks, batches and noise, so it is the same run in any process, up to float rounding. The other three runs
+# of seed 001's port queue behind them.
+ablation_futures = submit_jobs(first_gan.train_ablation, [
+    dict(common, name=name, change=change, images=train_set.images, z_dim=z_dim, width=width, lr=lr,
+         steps=ablation_steps, checkpoint=dcgan_checkpoint(ablation_steps, **change))  # the baseline: the DCGAN's
+    for name, change in ablations.items()], workers=workers)                            # checkpoint at this step
+seed_futures += submit_jobs(first_gan.train_seed001, seed_jobs[1:], workers=workers)
+print(f"{len(ablation_futures)} ablation runs of {ablation_steps} steps each are training in the background")
 
 # %% [markdown]
 # ## Why GAN losses do not go down
@@ -261,7 +312,8 @@ frozen_d = training.GAN(dcgan.G, nets.DCGANDiscriminator(width), z_dim=z_dim, lr
 frozen_d.g_step = lambda n, *cond: {}  # G never moves
 sampler = data.TensorSampler(train_set.images, batch_size=batch_size, seed=seed + 1)
 # quick calibration (seed 0, torch 2.14.1 CPU): D loss 0.58 at 300 steps, 0.33 at 600, 0.20 at 1,000, 0.16 at 1,500
-frozen_history = training.train(frozen_d, sampler, steps=cfg.pick(10, 1000, 1000), desc="D only")
+with gu.config.threads(1):  # the ablations train on the cores meanwhile
+    frozen_history = training.train(frozen_d, sampler, steps=cfg.pick(10, 1000, 1000), desc="D only")
 d_only_final = float(np.mean(frozen_history["d_loss"][-20:]))
 print(f"D alone against a frozen G: loss {frozen_history['d_loss'][0]:.3f} -> {d_only_final:.3f}")
 gu.record("losses/d_only_final", d_only_final)
@@ -278,44 +330,11 @@ exercise.reveal("02-predict-d-only", d_only_trend, detail=f"D loss {d_only_start
                 supported=cfg.asserts_quality)
 
 # %% [markdown]
-# ## Tricks, each an ablation
+# ## What the tricks did
 #
-# The usual checklist (Radford et al. 2016; Salimans et al. 2016; the "GAN hacks" list):
-# scale images to $[-1, 1]$ and end G in `tanh`; LeakyReLU in D; one-sided label smoothing
-# (real label 0.9). Two pieces of folklore from the seeds ride along: *two-sided* smoothing
-# (fake label 0.1 too), which Salimans et al. advise against, and "SGD for D, Adam for G".
-# Each run changes one thing from the DCGAN above and trains for the same (short) budget on
-# the same seed; the table shows what each one does here. Read it as evidence for this
-# budget and data, not as a law: on the full MNIST and longer runs the ranking can move.
+# The ablations trained while you read the last section; this cell waits for any still running.
 
 # %%
-ablations = {
-    "baseline (tanh, LeakyReLU D)": {},
-    "[0, 1] data + sigmoid output": {"out_act": "sigmoid"},
-    "ReLU in D": {"d_act": "relu"},
-    "one-sided smoothing 0.9": {"real_label": 0.9},
-    "two-sided smoothing 0.9/0.1": {"real_label": 0.9, "fake_label": 0.1},
-    "SGD for D, Adam for G": {"optimizer_d": "sgd"},
-}
-# The runs are independent, so `workers` processes of one thread each train them side by side
-# (`ganutils/experiments/first_gan.py`: build, train, score, as for the DCGAN above); each run seeds its
-# own networks, batches and noise, so it is the same run in any process, up to float rounding. The four runs of seed
-# 001's port (the last section) start now too, so that both cores stay busy; that section reads them.
-common = dict(held_out=held_out.images, seed=seed, batch_size=batch_size, n_eval=n_eval, device=cfg.device)
-ablation_futures = submit_jobs(first_gan.train_ablation, [
-    dict(common, name=name, change=change, images=train_set.images, z_dim=z_dim, width=width, lr=lr,
-         steps=ablation_steps, checkpoint=dcgan_checkpoint(ablation_steps, **change))  # the baseline: the DCGAN's
-    for name, change in ablations.items()], workers=workers)                            # checkpoint at this step
-variants = {
-    "as written": {},
-    "G target fixed": {"wrong_target": False},
-    "+ no double sigmoid": {"wrong_target": False, "double_sigmoid": False},
-    "+ batches, fresh noise": {"wrong_target": False, "double_sigmoid": False, "fixed_noise": False},
-}
-unit_images = (train_set.images + 1) / 2  # the seed's x / 255 scaling and sigmoid output
-seed_futures = submit_jobs(first_gan.train_seed001, [dict(common, name=name, fixes=fixes, images=unit_images,
-                                                          steps=seed_bug_steps) for name, fixes in variants.items()],
-                           workers=workers)
 ablation_results = {name: f.result() for name, f in zip(ablations, ablation_futures)}
 for name, result in ablation_results.items():
     print(f"{name:32s} {show(result)}")
@@ -386,11 +405,11 @@ smoothed_d_loss = exercise.check("02-label-smoothing", my_smoothed_d_loss)
 #    per step and the same 128 noise vectors forever, so G only learns 128 points.
 #
 # Below: the port as written, then with one more bug fixed at a time (same seed, same number
-# of steps, the seed's small networks and learning rate). The four runs started beside the
-# ablations (`first_gan.train_seed001`); this cell waits for them.
+# of steps, the seed's small networks and learning rate). The four runs trained in the
+# background (`first_gan.train_seed001`, started at the top of the notebook); this cell collects them.
 
 # %%
-seed_results = {name: f.result() for name, f in zip(variants, seed_futures)}  # started with the ablations above
+seed_results = {name: f.result() for name, f in zip(variants, seed_futures, strict=True)}
 seed_samples = {name: r.pop("samples") for name, r in seed_results.items()}
 for name, result in seed_results.items():
     print(f"{name:24s} D(G(z)) {result['d_of_fake']:.3f}, {show(result)}")

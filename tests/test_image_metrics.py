@@ -1,3 +1,4 @@
+import copy
 import math
 
 import numpy as np
@@ -166,3 +167,35 @@ def test_evaluate_images_accepts_unit_scale_and_defaults_to_held_out_digits(digi
     assert tanh["n_real"] == len(real)
     for key in ("fd", "precision", "recall", "coverage", "class_kl", "confidence"):
         assert unit[key] == pytest.approx(tanh[key], rel=1e-4, abs=1e-4), key
+
+
+# ----------------------------------------------------------------------------- the reference set, measured once
+
+
+def test_a_reference_set_is_measured_once_and_never_served_stale(digits, noise, monkeypatch):
+    from ganutils.metrics import reference_features as ref
+    from ganutils.metrics.evalnet import load_evalnet
+
+    fake, real, _, _ = digits
+    ref.clear()
+    computed = []
+    monkeypatch.setattr(ref, "features", lambda x, **kw: computed.append(len(x)) or features(x, **kw))
+    first = evaluate_images(noise, real)
+    again = evaluate_images(noise, real.clone())  # the same digits in another tensor (a worker's copy)
+    assert computed == [len(real)], "the held-out digits go through the network once"
+    assert all(first[key] == again[key] for key in ("fd", "precision", "recall", "coverage", "class_kl"))
+    # what a computation from scratch gives, bit for bit
+    assert (first["precision"], first["recall"]) == precision_recall_from_features(features(noise), features(real))
+
+    changed = real.clone()
+    changed[0, 0, 0, 0] = 1.0  # one pixel
+    frechet_distance(fake, changed)
+    assert computed == [len(real)] * 2, "a changed set is measured again"
+
+    retrained = copy.deepcopy(load_evalnet())
+    with torch.no_grad():
+        next(retrained.parameters()).mul_(1.5)
+    assert frechet_distance(fake, real, model=retrained) != frechet_distance(fake, real)
+    assert frechet_distance(fake, real, model=retrained) == pytest.approx(
+        frechet_distance_from_features(features(fake, model=retrained), features(real, model=retrained)), rel=1e-4)
+    ref.clear()

@@ -35,11 +35,21 @@ def digit_coverage(
     confidence = mean top probability over all samples; confident_fraction = share of
     samples that count; class_counts.
     """
+    _check_thresholds(min_confidence, min_fraction)  # before the network runs
+    return coverage_from_probs(classify(images, scale, model=model), min_confidence, min_fraction)
+
+
+def _check_thresholds(min_confidence, min_fraction) -> None:
     if not 0.0 <= float(min_confidence) <= 1.0:
         raise GanutilsError(f"min_confidence must be in [0, 1], got {min_confidence!r}")
     if not 0.0 <= float(min_fraction) <= 1.0:
         raise GanutilsError(f"min_fraction must be in [0, 1], got {min_fraction!r}")
-    probs = classify(images, scale, model=model)
+
+
+def coverage_from_probs(probs: torch.Tensor, min_confidence: float = COVERAGE_MIN_CONFIDENCE,
+                        min_fraction: float = COVERAGE_MIN_FRACTION) -> dict:
+    """``digit_coverage`` of samples whose class probabilities (N, 10) are already computed."""
+    _check_thresholds(min_confidence, min_fraction)
     top, pred = probs.max(dim=1)
     counts = torch.bincount(pred[top >= min_confidence], minlength=NUM_CLASSES)
     n_counted = int(counts.sum())

@@ -107,8 +107,11 @@ class EvalNet(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.conv(x))
 
+    def logits_from_features(self, feats: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(F.relu(feats)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(F.relu(self.features(x))))
+        return self.logits_from_features(self.features(x))
 
 
 MnistEvalNet = EvalNet  # its name from before Fashion-MNIST and the animals had their own
@@ -214,6 +217,18 @@ def features(images, scale: str = "tanh", batch_size: int = 500, model=None, dev
     ``model`` (an evaluation network) wins over ``dataset``, which picks a shipped one.
     """
     return _batched(lambda m, b: m.features(b), images, scale, batch_size, model, device, dataset)
+
+
+def features_and_logits(images, scale: str = "tanh", batch_size: int = 500, model=None, device=None,
+                        dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
+    """``features(images)`` and the logits of ``classify``, from one pass through the network (N, 64) and (N, 10)."""
+    def both(m, b):
+        feats = m.features(b)
+        logits = m.logits_from_features(feats) if hasattr(m, "logits_from_features") else m(b)  # another network: two passes
+        return torch.cat([feats, logits], dim=1)
+
+    out = _batched(both, images, scale, batch_size, model, device, dataset)
+    return out[:, :FEATURE_DIM], out[:, FEATURE_DIM:]
 
 
 def classify(images, scale: str = "tanh", batch_size: int = 500, model=None, device=None, probs: bool = True,

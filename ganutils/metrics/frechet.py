@@ -2,9 +2,9 @@
 Heusel et al. 2017, without Inception): ||μ1 - μ2||² + Tr(S1 + S2 - 2 (S1 S2)^½), the *squared*
 2-Wasserstein distance between the two Gaussians fitted to the features.
 
-``frechet_distance`` uses torchmetrics' ``FrechetInceptionDistance`` with the evaluation network as a
-custom feature extractor; ``frechet_distance_from_features`` is the closed form in float64 that it is
-checked against. Like FID it is biased upwards for small samples: compare numbers computed with the
+``frechet_distance`` feeds the evaluation network's features to torchmetrics' ``FrechetInceptionDistance``
+(the reference set's features computed once per process: ``reference_features``);
+``frechet_distance_from_features`` is the closed form in float64 that it is checked against. Like FID it is biased upwards for small samples: compare numbers computed with the
 same number of images (the course uses 1,000 vs 1,000).
 """
 
@@ -16,8 +16,9 @@ import torch
 from torch import nn
 
 from ..config import GanutilsError
-from .evalnet import FEATURE_DIM, load_evalnet, prepare_images
+from .evalnet import FEATURE_DIM, features, load_evalnet, prepare_images
 from .precision_recall import _check_feature_pair
+from .reference_features import reference_features
 
 
 def frechet_distance_from_features(feats1, feats2) -> float:
@@ -46,38 +47,35 @@ def clamp_rounding(fd: float) -> float:
     return float(max(float(fd), 0.0))
 
 
-class EvalNetFeatures(nn.Module):
-    """The evaluation network's ``features`` as a torchmetrics feature extractor.
-
-    The network is held outside the module tree so that moving or re-moding the metric
-    never touches the shared cached network; features come back on the CPU, where the
-    metric keeps its float64 sums.
-    """
+class GivenFeatures(nn.Module):
+    """An identity "feature extractor" for torchmetrics: the features are computed (and, for the
+    reference set, remembered) before the metric sees them."""
 
     num_features = FEATURE_DIM  # read by torchmetrics instead of probing with a dummy image
 
-    def __init__(self, model=None):
-        super().__init__()
-        self._net = (model if model is not None else load_evalnet(),)
-
-    def train(self, mode: bool = True) -> "EvalNetFeatures":
-        return super().train(False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        net = self._net[0]
-        with torch.no_grad():
-            return net.features(x.to(next(net.parameters()).device)).float().cpu()
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        return feats
 
 
 def frechet_distance(fake, real, scale: str = "tanh", model=None, batch_size: int = 500) -> float:
-    """Fréchet distance between two image sets on the evaluation network's features (torchmetrics)."""
-    from torchmetrics.image.fid import FrechetInceptionDistance
+    """Fréchet distance between two image sets on the evaluation network's features (torchmetrics).
 
+    ``real`` is the reference set: its features are computed once per process (``reference_features``).
+    """
     x_fake, x_real = prepare_images(fake, scale), prepare_images(real, scale)
     if len(x_fake) < 2 or len(x_real) < 2:
         raise GanutilsError(f"the Fréchet distance needs at least 2 images per set, got {len(x_fake)} fake and {len(x_real)} real")
-    metric = FrechetInceptionDistance(feature=EvalNetFeatures(model), normalize=True)  # normalize=True: float inputs
-    for x, is_real in ((x_real, True), (x_fake, False)):
-        for i in range(0, len(x), batch_size):
-            metric.update(x[i : i + batch_size], real=is_real)
+    model = model if model is not None else load_evalnet()
+    return frechet_distance_torchmetrics(features(x_fake, batch_size=batch_size, model=model),
+                                         reference_features(x_real, model=model, batch_size=batch_size), batch_size)
+
+
+def frechet_distance_torchmetrics(fake_feats: torch.Tensor, real_feats: torch.Tensor, batch_size: int = 500) -> float:
+    """torchmetrics' Fréchet distance of two feature sets, fed in the batches the network saw (the same sums, bit for bit)."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    metric = FrechetInceptionDistance(feature=GivenFeatures(), normalize=True)
+    for feats, is_real in ((real_feats, True), (fake_feats, False)):
+        for i in range(0, len(feats), batch_size):
+            metric.update(feats[i : i + batch_size], real=is_real)
     return clamp_rounding(metric.compute())

@@ -7,10 +7,11 @@ Images are in the course's GAN scale [-1, 1] (``scale="unit"`` for [0, 1]) and s
 
 from __future__ import annotations
 
-from .coverage import COVERAGE_MIN_CONFIDENCE, COVERAGE_MIN_FRACTION, digit_coverage
-from .evalnet import load_evalnet, prepare_images
-from .frechet import frechet_distance
-from .precision_recall import PR_NEIGHBOURS, precision_recall
+from .coverage import COVERAGE_MIN_CONFIDENCE, COVERAGE_MIN_FRACTION, coverage_from_probs
+from .evalnet import features_and_logits, load_evalnet, prepare_images
+from .frechet import frechet_distance_torchmetrics
+from .precision_recall import PR_NEIGHBOURS, precision_recall_from_features
+from .reference_features import reference_features, reference_radii
 
 
 def evaluate_images(
@@ -36,12 +37,15 @@ def evaluate_images(
         real = load_mnist("test", scale=scale, verbose=False).images
     model = model if model is not None else load_evalnet(device)
     fake_x, real_x = prepare_images(fake, scale), prepare_images(real, scale)
-    precision, recall = precision_recall(fake_x, real_x, k, model=model)
+    fake_feats, fake_logits = features_and_logits(fake_x, model=model)  # one pass: the metrics share it
+    real_feats = reference_features(real_x, model=model)  # computed once per process
+    precision, recall = precision_recall_from_features(
+        fake_feats, real_feats, k, real_radii=reference_radii(real_x, k, model=model) if len(real_x) > k else None)
     return {
-        "fd": frechet_distance(fake_x, real_x, model=model),
+        "fd": frechet_distance_torchmetrics(fake_feats, real_feats),
         "precision": precision,
         "recall": recall,
-        **digit_coverage(fake_x, min_confidence=min_confidence, min_fraction=min_fraction, model=model),
+        **coverage_from_probs(fake_logits.softmax(dim=1), min_confidence, min_fraction),
         "n_fake": len(fake_x),
         "n_real": len(real_x),
     }

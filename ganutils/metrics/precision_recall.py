@@ -11,6 +11,7 @@ import torch
 
 from ..config import GanutilsError, check_positive_int
 from .evalnet import features
+from .reference_features import reference_features, reference_radii
 
 PR_NEIGHBOURS = 3
 
@@ -46,22 +47,31 @@ def fraction_inside(queries: torch.Tensor, support: torch.Tensor, radii: torch.T
     return inside.float().mean().item()
 
 
-def precision_recall_from_features(fake_feats, real_feats, k: int = PR_NEIGHBOURS) -> tuple[float, float]:
+def precision_recall_from_features(fake_feats, real_feats, k: int = PR_NEIGHBOURS, real_radii=None) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019).
 
     precision: fraction of fakes inside the real manifold (union of balls around each real
     feature, radius = distance to its k-th nearest real neighbour);
     recall: fraction of reals inside the fake manifold, built the same way from the fakes.
+    ``real_radii``: ``knn_radii(real_feats, k)`` when the caller already has them.
     """
     k = check_positive_int("k", k)
     fake = torch.as_tensor(fake_feats).detach().cpu().double()
     real = torch.as_tensor(real_feats).detach().cpu().double()
     _check_feature_pair(fake, real, need=k + 1)
-    precision = fraction_inside(fake, real, knn_radii(real, k))
+    precision = fraction_inside(fake, real, knn_radii(real, k) if real_radii is None else real_radii)
     recall = fraction_inside(real, fake, knn_radii(fake, k))
     return precision, recall
 
 
 def precision_recall(fake, real, k: int = PR_NEIGHBOURS, scale: str = "tanh", model=None) -> tuple[float, float]:
-    """Improved precision and recall of two image sets on the evaluation network's features."""
-    return precision_recall_from_features(features(fake, scale, model=model), features(real, scale, model=model), k)
+    """Improved precision and recall of two image sets on the evaluation network's features.
+
+    ``real`` is the reference set: its features and radii are computed once per process (``reference_features``).
+    """
+    k = check_positive_int("k", k)
+    real_feats = reference_features(real, scale, model=model)
+    if len(real_feats) < k + 1:  # the radii need k neighbours: let the shared check name the problem first
+        return precision_recall_from_features(features(fake, scale, model=model), real_feats, k)
+    return precision_recall_from_features(features(fake, scale, model=model), real_feats, k,
+                                          real_radii=reference_radii(real, k, scale, model=model))
