@@ -4,8 +4,9 @@ Heusel et al. 2017, without Inception): ||μ1 - μ2||² + Tr(S1 + S2 - 2 (S1 S2)
 
 ``frechet_distance`` feeds the evaluation network's features to torchmetrics' ``FrechetInceptionDistance``
 (the reference set's features computed once per process: ``reference_features``);
-``frechet_distance_from_features`` is the closed form in float64 that it is checked against. Like FID it is biased upwards for small samples: compare numbers computed with the
-same number of images (the course uses 1,000 vs 1,000).
+``frechet_distance_from_features`` is the closed form in float64 that it is checked against. Like FID it
+is biased upwards for small samples: compare numbers computed with the same number of images (the course
+uses 1,000 vs 1,000).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _entry(images, scale: str, model, device, batch_size: int) -> dict:
 
 
 def reference_features(images, scale: str = "tanh", model=None, device=None, batch_size: int = 500) -> torch.Tensor:
-    """``evalnet.features(images)``, computed once per set of images and network weights."""
+    """``evalnet.features(images)``, computed once per set of images and network weights (shared: do not modify it)."""
     return _entry(images, scale, model, device, batch_size)["features"]
 
 
