@@ -11,7 +11,7 @@ from .coverage import COVERAGE_MIN_CONFIDENCE, COVERAGE_MIN_FRACTION, coverage_f
 from .evalnet import features_and_logits, load_evalnet, prepare_images
 from .frechet import frechet_distance_torchmetrics
 from .precision_recall import PR_NEIGHBOURS, precision_recall_from_features
-from .reference_features import reference_features, reference_radii
+from .reference_features import reference_features_and_radii
 
 
 def evaluate_images(
@@ -38,9 +38,8 @@ def evaluate_images(
     model = model if model is not None else load_evalnet(device)
     fake_x, real_x = prepare_images(fake, scale), prepare_images(real, scale)
     fake_feats, fake_logits = features_and_logits(fake_x, model=model)  # one pass: the metrics share it
-    real_feats = reference_features(real_x, model=model)  # computed once per process
-    precision, recall = precision_recall_from_features(
-        fake_feats, real_feats, k, real_radii=reference_radii(real_x, k, model=model) if len(real_x) > k else None)
+    real_feats, real_radii = reference_features_and_radii(real_x, k, model=model)  # computed once per process
+    precision, recall = precision_recall_from_features(fake_feats, real_feats, k, real_radii=real_radii)
     return {
         "fd": frechet_distance_torchmetrics(fake_feats, real_feats),
         "precision": precision,

@@ -11,7 +11,7 @@ import torch
 
 from ..config import GanutilsError, check_positive_int
 from .evalnet import features
-from .reference_features import reference_features, reference_radii
+from .reference_features import reference_features_and_radii
 
 PR_NEIGHBOURS = 3
 
@@ -67,11 +67,7 @@ def precision_recall_from_features(fake_feats, real_feats, k: int = PR_NEIGHBOUR
 def precision_recall(fake, real, k: int = PR_NEIGHBOURS, scale: str = "tanh", model=None) -> tuple[float, float]:
     """Improved precision and recall of two image sets on the evaluation network's features.
 
-    ``real`` is the reference set: its features and radii are computed once per process (``reference_features``).
+    ``real`` is the reference set: its features and radii are computed once per process (``reference_features_and_radii``).
     """
-    k = check_positive_int("k", k)
-    real_feats = reference_features(real, scale, model=model)
-    if len(real_feats) < k + 1:  # the radii need k neighbours: let the shared check name the problem first
-        return precision_recall_from_features(features(fake, scale, model=model), real_feats, k)
-    return precision_recall_from_features(features(fake, scale, model=model), real_feats, k,
-                                          real_radii=reference_radii(real, k, scale, model=model))
+    real_feats, real_radii = reference_features_and_radii(real, check_positive_int("k", k), scale, model=model)
+    return precision_recall_from_features(features(fake, scale, model=model), real_feats, k, real_radii=real_radii)

@@ -51,14 +51,19 @@ def reference_features(images, scale: str = "tanh", model=None, device=None, bat
     return _entry(images, scale, model, device, batch_size)["features"]
 
 
-def reference_radii(images, k: int, scale: str = "tanh", model=None, device=None, batch_size: int = 500) -> torch.Tensor:
-    """The k-NN radii of the set's features (``precision_recall.knn_radii``), computed once per set, network and k."""
+def reference_features_and_radii(images, k: int, scale: str = "tanh", model=None, device=None,
+                                 batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``reference_features`` and their k-NN radii (``precision_recall.knn_radii``), computed once per set, network
+    and k; the radii are None when the set has k points or fewer (``precision_recall_from_features`` names that)."""
     from .precision_recall import knn_radii
 
     entry = _entry(images, scale, model, device, batch_size)
+    feats = entry["features"]
+    if len(feats) <= k:
+        return feats, None
     if k not in entry["radii"]:
-        entry["radii"][k] = knn_radii(entry["features"].double(), k)
-    return entry["radii"][k]
+        entry["radii"][k] = knn_radii(feats.double(), k)
+    return feats, entry["radii"][k]
 
 
 def clear() -> None:
