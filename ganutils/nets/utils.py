@@ -1,4 +1,5 @@
-"""Small tools for networks: does it have BatchNorm, how many parameters, and measuring it without changing it.
+"""Small tools for networks: does it have BatchNorm, how many parameters, its memory layout, and measuring it
+without changing it.
 
 ``eval_mode`` and ``unchanged`` are what every probe uses, so that measuring a model never changes it
 (no BatchNorm statistics update, no spectral-norm power iteration, no mode left switched).
@@ -18,6 +19,20 @@ def has_batchnorm(module: nn.Module) -> bool:
 
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def fast_layout(module: nn.Module, device) -> nn.Module:
+    """On a CPU, a network with 2-D convolutions stored channels-last (NHWC), in place; otherwise unchanged.
+
+    oneDNN's CPU convolutions take NHWC without the layout conversions NCHW costs on every call:
+    a DCGAN training step is ~1.1-1.2x faster on one or two cores (``bench/bench_channels_last.py``).
+    The network computes the same function; only the order of float sums in a convolution may
+    change, so results agree to float rounding, not bit for bit.
+    """
+    device = torch.device(device)
+    if device.type == "cpu" and any(isinstance(m, nn.Conv2d | nn.ConvTranspose2d) for m in module.modules()):
+        module.to(memory_format=torch.channels_last)
+    return module
 
 
 @contextlib.contextmanager

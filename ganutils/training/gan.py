@@ -22,7 +22,7 @@ from ..config import GanutilsError, check_positive_float, check_positive_int, re
 from ..losses.adversarial import GANLoss, get_loss
 from ..losses.gradient_penalty import gradient_penalty
 from ..losses.weight_clipping import clip_weights
-from ..nets.utils import eval_mode, has_batchnorm
+from ..nets.utils import eval_mode, fast_layout, has_batchnorm
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 
@@ -70,7 +70,7 @@ class GAN:
         seed: int = 0,
     ):
         self.device = resolve_device(device)
-        self.G, self.D = G.to(self.device), D.to(self.device)
+        self.G, self.D = (fast_layout(net.to(self.device), self.device) for net in (G, D))
         self.z_dim = check_positive_int("z_dim", z_dim)
         self.loss = get_loss(loss)
         self.n_critic = check_positive_int("n_critic", n_critic)
