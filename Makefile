@@ -52,6 +52,7 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_train_loop.py
+	$(PY) bench/bench_channels_last.py
 	$(PY) bench/bench_evalnet.py
 	$(PY) bench/bench_toy.py
 	$(PY) bench/bench_wgan.py

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ganutils import data, nets
+from ganutils.nets.utils import fast_layout
 from ganutils.training import gan
 from ganutils.training import loop as train
 
@@ -63,7 +64,8 @@ def main(argv=None) -> dict:
     shared = gan.GAN(nets.DCGANGenerator(args.z_dim, args.width), nets.DCGANDiscriminator(args.width), z_dim=args.z_dim, device=device)
     sampler = data.TensorSampler(images, batch_size=args.batch_size, seed=0, device=device)
     torch.manual_seed(0)
-    G, D = nets.DCGANGenerator(args.z_dim, args.width).to(device), nets.DCGANDiscriminator(args.width).to(device)
+    # the layout training.GAN gives them (channels-last on a CPU): this compares loops, not memory layouts
+    G, D = (fast_layout(net.to(device), device) for net in (nets.DCGANGenerator(args.z_dim, args.width), nets.DCGANDiscriminator(args.width)))
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
 

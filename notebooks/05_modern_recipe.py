@@ -335,6 +335,7 @@ for name, rs in runs.items():
         assert all(np.isfinite(v) for v in r["losses"]["d_loss"]) and r["snapshots"][steps].shape[1:] == (1, 28, 28)
 if cfg.asserts_quality:
     # calibration (quick, seeds 0-1, 1,000 steps): FD 553/723 (NS), 439/454 (hinge + SN), 462/385 (+ R1, γ = 1); untrained 3,319
+    # (channels-last networks, reference run of 2026-12-01: 651/585, 483/410, 604/411)
     for name, rs in runs.items():
         assert all(r["scores"][steps]["fd"] < 0.4 * untrained_fd for r in rs), f"{name}: every variant trains G"
 
@@ -364,6 +365,7 @@ gu.record("recipe_mechanism", {key_of[name]: row for name, row in mechanism.item
 # %%
 if cfg.asserts_quality:
     # calibration (quick, seeds 0-1): σ_max 2.75/2.80 without SN, 1.00-1.09 with; ||∇D|| 0.58/0.59 -> 0.35/0.44 with R1 (γ = 1)
+    # (channels-last networks, reference run of 2026-12-01: σ_max 2.76/2.90 and 1.00-1.03; ||∇D|| 0.47/0.48 -> 0.37/0.37)
     assert all(s < 1.2 for name in runs if "SN" in name for s in mechanism[name]["largest_singular_value"]), "SN: σ ≈ 1"
     assert all(s > 1.5 for s in mechanism["NS baseline"]["largest_singular_value"]), "without SN the singular values grow"
     for g in r1_gammas:
@@ -546,7 +548,8 @@ plt.show()
 # %%
 if cfg.asserts_quality:
     # calibration (quick, seeds 0-1, 1,000 steps, second-half means): AUC 0.62/0.60 on 100 digits,
-    # 0.49/0.46 on 4,000, 0.48/0.50 on 100 digits + DiffAugment
+    # 0.49/0.46 on 4,000, 0.48/0.50 on 100 digits + DiffAugment (channels-last networks, reference run of 2026-12-01:
+    # 0.62/0.59, 0.46/0.49, 0.50/0.51)
     auc = {label: np.array(row["auc"]) for label, row in overfitting.items()}
     assert (auc[small] > 0.57).all(), "on the small set D recognises its training digits"
     assert (auc[small] > auc["4,000 digits"] + 0.05).all(), "more data: D cannot memorise it"
@@ -602,7 +605,8 @@ plt.show()
 # %%
 if cfg.asserts_quality:
     # calibration (quick, seeds 0-1, step 500): reals-only frame -0.58/-0.56 and grey 0.27/0.22; DiffAugment -0.96/-0.97
-    # and 0.067/0.069; real digits -0.99 and 0.05
+    # and 0.067/0.069; real digits -0.99 and 0.05 (channels-last networks, reference run of 2026-12-01: reals-only
+    # -0.62/-0.58 and 0.25/0.23, DiffAugment -0.96/-0.97 and 0.067/0.065)
     leak, fixed = artefact_rows[reals_only], artefact_rows[small_da]
     assert all(f > -0.8 for f in leak["frame_level"]) and all(f < -0.9 for f in fixed["frame_level"]), \
         "with reals-only augmentation G paints the augmentations' frame; with DiffAugment it keeps the black border"
