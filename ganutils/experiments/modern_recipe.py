@@ -27,12 +27,13 @@ from ..data.mnist import load_mnist
 from ..data.samplers import TensorSampler
 from ..losses.r1 import check_gamma
 from ..losses.spectral_norm import apply_spectral_norm, spectral_norms
-from ..metrics.coverage import digit_coverage
-from ..metrics.evalnet import features, load_evalnet
+from ..metrics.coverage import coverage_from_probs
+from ..metrics.evalnet import features, features_and_logits, load_evalnet
 from ..metrics.frechet import frechet_distance_from_features
 from ..metrics.lipschitz import input_gradient_norms
 from ..metrics.overfitting import discriminator_scores, overfitting_signals
-from ..metrics.precision_recall import precision_recall_from_features
+from ..metrics.precision_recall import PR_NEIGHBOURS, precision_recall_from_features
+from ..metrics.reference_features import reference_features_and_radii
 from ..nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ..training.ema import check_decay
 from ..training.loop import Every, train
@@ -110,25 +111,20 @@ def training_subset(n: int | None, dataset: str = "mnist") -> torch.Tensor:
     return images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:n]]
 
 
-@functools.lru_cache(maxsize=4)
-def _reference_features(n_eval: int, dataset: str = "mnist") -> torch.Tensor:
-    return features(data_split(dataset)[1][:n_eval], dataset=dataset)
-
-
 def score(images: torch.Tensor, n_eval: int = 1000, coverage: bool = True, dataset: str = "mnist") -> dict:
     """FD, precision and recall (k = 3), and class coverage of ``images`` against the first ``n_eval`` held-out images.
 
-    Features and classes come from the evaluation network of ``dataset``. One pass of it for the
-    features and one for the coverage (skip it with ``coverage=False`` for the intermediate
-    evaluations of a run).
+    Features and classes come from the evaluation network of ``dataset``, in one pass over ``images``
+    (``coverage=False`` skips the classes, for the intermediate evaluations of a run); the held-out
+    images' features and k-NN radii are computed once per process (``metrics.reference_features``).
     """
-    ref = _reference_features(n_eval, check_dataset(dataset))
-    feats = features(images, dataset=dataset)
-    precision, recall = precision_recall_from_features(feats, ref)
+    model = load_evalnet(dataset=check_dataset(dataset))
+    ref, ref_radii = reference_features_and_radii(data_split(dataset)[1][:n_eval], PR_NEIGHBOURS, model=model)
+    feats, logits = features_and_logits(images, model=model) if coverage else (features(images, model=model), None)
+    precision, recall = precision_recall_from_features(feats, ref, real_radii=ref_radii)
     out = {"fd": frechet_distance_from_features(feats, ref), "precision": precision, "recall": recall}
     if coverage:
-        model = None if dataset == "mnist" else load_evalnet(dataset=dataset)
-        out["coverage"] = digit_coverage(images, model=model)["coverage"]
+        out["coverage"] = coverage_from_probs(logits.softmax(dim=1))["coverage"]
     return out
 
 
